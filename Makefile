@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: setup train run shell test bench-nlu clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock scripts/setup_venv.sh
+	scripts/setup_venv.sh $(VENV)
+	touch $@
+
+# Rasa's own fingerprint cache (.rasa/cache) reuses every unchanged component.
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name assistant --out models --quiet
+	touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	scripts/run.sh
+
+shell: $(MODEL)
+	scripts/shell.sh
+
+test: $(MODEL)
+	$(PY) -m pytest tests
+
+bench-nlu: setup
+	$(PY) bench/nlu_bench.py
+
+clean:
+	rm -rf models .rasa .run results bench/out

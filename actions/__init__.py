@@ -1,0 +1,1 @@
+"""The action server: thin Rasa actions (actions.py) over plain service modules."""

@@ -1,0 +1,58 @@
+"""Rasa custom actions: each one only translates between the tracker and the services."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.language import choose_language
+from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
+from actions.product import product, response_slots
+
+
+class ActionSessionStart(Action):
+    """Starts a session with the product facts that responses interpolate."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in tracker.slots.items()
+            if name != "session_started_metadata" and value is not None
+        ]
+        facts = [SlotSet(name, value) for name, value in response_slots().items()]
+        return [SessionStarted(), *carried, *facts, ActionExecuted("action_listen")]
+
+
+class ActionSetLanguage(Action):
+    """Fills the `language` slot after every user message (custom slot mapping)."""
+
+    def name(self) -> Text:
+        return "action_set_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        current = tracker.get_slot("language")
+        detected = tracker.latest_message.get("language")
+        chosen = choose_language(current, detected, product()["default_language"])
+        return [] if chosen == current else [SlotSet("language", chosen)]
+
+
+class ActionCountMisunderstanding(Action):
+    """Sets `misunderstood_twice` so that rules offer a person after two misses in a row."""
+
+    def name(self) -> Text:
+        return "action_count_misunderstanding"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
+        return [SlotSet("misunderstood_twice", repeated)]

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server, prints how to talk to the bot,
+# and stops both on Ctrl-C. Ports and token come from the environment (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$ACTIONS_PORT/webhook}
+MODEL=${MODEL:-models/assistant.tar.gz}
+RUN_DIR=.run
+LOG_DIR=$RUN_DIR/logs
+LOCK=$RUN_DIR/run-$RASA_PORT.pid
+mkdir -p "$LOG_DIR"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [ -f "$LOCK" ] && kill -0 "$(cat "$LOCK")" 2>/dev/null; then
+  echo "The assistant is already running (make run, pid $(cat "$LOCK")) on port $RASA_PORT." >&2
+  echo "Use it as it is, or stop it with Ctrl-C in its terminal (or: kill $(cat "$LOCK"))." >&2
+  exit 1
+fi
+for port in "$RASA_PORT" "$ACTIONS_PORT"; do
+  if port_busy "$port"; then
+    echo "Port $port is already in use by another program; free it or set RASA_PORT / ACTIONS_PORT." >&2
+    exit 1
+  fi
+done
+[ -f "$MODEL" ] || { echo "No trained model at $MODEL: run 'make run' (it trains first)." >&2; exit 1; }
+
+if [ -z "${RASA_API_TOKEN:-}" ]; then
+  RASA_API_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
+fi
+echo $$ > "$LOCK"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -f "$LOCK"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" \
+  >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
+  --cors "*" --credentials credentials.yml --endpoints endpoints.yml \
+  >"$LOG_DIR/rasa-$RASA_PORT.log" 2>&1 &
+pids+=($!)
+
+echo "Starting the action server (port $ACTIONS_PORT) and the Rasa server (port $RASA_PORT)..."
+for _ in $(seq 1 240); do
+  if curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null && curl -fs "http://127.0.0.1:$RASA_PORT/" >/dev/null; then
+    break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "A server stopped during start-up; see $LOG_DIR/." >&2; tail -n 20 "$LOG_DIR"/*-"$RASA_PORT".log "$LOG_DIR"/*-"$ACTIONS_PORT".log >&2; exit 1; }
+  done
+  sleep 1
+done
+curl -fs "http://127.0.0.1:$RASA_PORT/" >/dev/null || { echo "The Rasa server did not start; see $LOG_DIR/." >&2; exit 1; }
+
+cat <<INFO
+
+The assistant is ready.
+  Talk to it (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+                        -d '{"sender": "me", "message": "Pourquoi mon paiement a échoué ?", "metadata": {"locale": "fr-FR"}}'
+  Socket.io:          ws://localhost:$RASA_PORT/socket.io (events user_uttered / bot_uttered)
+  In the terminal:    make shell
+  HTTP API token:     $RASA_API_TOKEN   (e.g. curl localhost:$RASA_PORT/status?token=...)
+  Logs:               $LOG_DIR/
+Press Ctrl-C to stop both servers.
+INFO
+wait -n "${pids[@]}" || true
+echo "A server stopped; shutting down the other one." >&2
