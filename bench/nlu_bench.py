@@ -14,6 +14,7 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # custom components (components.*) must import when a model loads
 OUT = ROOT / "bench" / "out"
 HELDOUT = ROOT / "bench" / "heldout"
 EXTERNAL = ROOT.parent / "shared" / "eval" / "external.csv"
@@ -58,11 +60,15 @@ def load_external(path: Path = EXTERNAL) -> List[Example]:
 
 def train(config: Path, nlu_data: Path, workdir: Path, name: str) -> tuple[Path, float]:
     """Trains an NLU model cold (own empty cache) in a subprocess; returns (model, seconds)."""
-    env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}"), "RASA_TELEMETRY_ENABLED": "false"}
+    cache = tempfile.mkdtemp(prefix=f"rasa-cache-{name}-")  # cold: nothing reused from earlier trainings
+    env = {**os.environ, "RASA_CACHE_DIRECTORY": cache, "RASA_TELEMETRY_ENABLED": "false"}
     command = [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(nlu_data),
                "--out", str(workdir), "--fixed-model-name", name, "--quiet"]
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     return workdir / f"{name}.tar.gz", time.perf_counter() - started
 
 
@@ -160,9 +166,11 @@ def confusion_png(examples: Sequence[Example], parses: Sequence[dict], path: Pat
     plt.close(figure)
 
 
-def evaluate(config: Path, workdir: Path, sets: Dict[str, List[Example]]) -> dict:
+def evaluate(config: Path, workdir: Path, sets: Dict[str, List[Example]], retrain: bool = True) -> dict:
     name = config.stem
-    model, seconds = train(config, ROOT / "data" / "nlu", workdir, name)
+    model, seconds = workdir / f"{name}.tar.gz", float("nan")
+    if retrain or not model.exists():
+        model, seconds = train(config, ROOT / "data" / "nlu", workdir, name)
     report: dict = {"config": os.path.relpath(config, ROOT), "training_seconds": round(seconds, 1), "sets": {}}
     for set_name, examples in sets.items():
         parses, latencies = parse_all(model, [e.text for e in examples])
@@ -195,13 +203,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", type=Path,
                         default=[ROOT / "config.yml", ROOT / "bench" / "configs" / "rasa_default.yml"])
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="evaluate the models a previous run left in bench/out/models (no training)")
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    models = OUT / "models"
+    models.mkdir(parents=True, exist_ok=True)
     sets = {"heldout": load_heldout(), "external": load_external()}
-    reports = []
-    with tempfile.TemporaryDirectory() as workdir:
-        for config in args.configs:
-            reports.append(evaluate(config.resolve(), Path(workdir), sets))
+    reports = [evaluate(config.resolve(), models, sets, retrain=not args.reuse_models) for config in args.configs]
     (OUT / "report.json").write_text(json.dumps(reports, indent=2), encoding="utf-8")
     print_table(reports)
     print(f"report: {OUT / 'report.json'}; confusion matrices: {OUT}/confusion-*.png")

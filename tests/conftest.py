@@ -1,0 +1,76 @@
+"""Shared fixtures: the project's paths and a running assistant (both servers) on test ports."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+
+class Assistant:
+    """The assistant as started by scripts/run.sh, reached over real HTTP."""
+
+    def __init__(self, rasa_port: int, actions_port: int, token: str) -> None:
+        self.url = f"http://127.0.0.1:{rasa_port}"
+        self.token = token
+        self.logs = [ROOT / ".run" / "logs" / f"rasa-{rasa_port}.log",
+                     ROOT / ".run" / "logs" / f"actions-{actions_port}.log"]
+
+    def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> List[dict]:
+        body = {"sender": sender or uuid.uuid4().hex, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": self.token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def log_text(self) -> str:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in self.logs if path.exists())
+
+
+@pytest.fixture(scope="session")
+def assistant() -> Iterator[Assistant]:
+    rasa_port, actions_port = int(os.environ.get("TEST_RASA_PORT", 15005)), int(os.environ.get("TEST_ACTIONS_PORT", 15055))
+    token = uuid.uuid4().hex
+    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
+           "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token}
+    for log in Assistant(rasa_port, actions_port, token).logs:
+        log.unlink(missing_ok=True)
+    process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    output = []
+    deadline = time.monotonic() + 300
+    for line in process.stdout:  # type: ignore[union-attr]
+        output.append(line)
+        if "The assistant is ready" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    if process.poll() is not None or not any("The assistant is ready" in line for line in output):
+        process.kill()
+        pytest.fail("the assistant did not start:\n" + "".join(output))
+    server = Assistant(rasa_port, actions_port, token)
+    try:
+        yield server
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

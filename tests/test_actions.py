@@ -1,0 +1,70 @@
+"""The custom actions, run through rasa-sdk's executor as the action server runs them."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List
+
+from rasa_sdk.executor import ActionExecutor
+
+from actions.misunderstanding import misunderstandings_in_a_row
+from actions.product import product
+
+EXECUTOR = ActionExecutor()
+EXECUTOR.register_package("actions")
+
+
+def _user(intent: str, language: dict | None = None) -> Dict[str, Any]:
+    parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    if language is not None:
+        parse["language"] = language
+    return {"event": "user", "text": "...", "parse_data": parse}
+
+
+def run(action: str, events: List[dict], slots: dict | None = None) -> dict:
+    latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
+    payload = {
+        "next_action": action,
+        "sender_id": "test",
+        "tracker": {"sender_id": "test", "slots": slots or {}, "latest_message": latest, "events": events,
+                    "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None},
+        "domain": {},
+    }
+    return asyncio.run(EXECUTOR.run(payload))
+
+
+def _slots(result: dict) -> dict:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def test_session_start_fills_product_facts_and_carries_slots_over() -> None:
+    result = run("action_session_start", [], {"language": "fr", "session_started_metadata": {"x": 1}})
+    slots = _slots(result)
+    assert slots["product_name"] == product()["product_name"]
+    assert slots["grace_days"] == product()["grace_days"]
+    assert slots["language"] == "fr"
+    assert "session_started_metadata" not in slots
+    assert result["events"][0]["event"] == "session_started"
+    assert (result["events"][-1]["event"], result["events"][-1]["name"]) == ("action", "action_listen")
+
+
+def test_set_language_follows_a_clear_switch_and_ignores_neutral_messages() -> None:
+    switch = run("action_set_language", [_user("greet", {"code": "en", "confidence": 0.99})], {"language": "fr"})
+    assert _slots(switch) == {"language": "en"}
+    neutral = run("action_set_language", [_user("affirm", {"code": None, "confidence": 0.0})], {"language": "fr"})
+    assert _slots(neutral) == {}
+    first = run("action_set_language", [_user("affirm", {"code": None, "locale": "fr"})], {"language": None})
+    assert _slots(first) == {"language": "fr"}
+
+
+def test_misunderstandings_are_counted_in_a_row_only() -> None:
+    events = [_user("greet"), _user("out_of_scope"), {"event": "bot"}, _user("nlu_fallback")]
+    assert misunderstandings_in_a_row(events) == 2
+    assert misunderstandings_in_a_row(events + [_user("thank")]) == 0
+    assert misunderstandings_in_a_row([_user("out_of_scope"), {"event": "session_started"}, _user("out_of_scope")]) == 1
+
+
+def test_count_misunderstanding_action_sets_the_slot() -> None:
+    once = run("action_count_misunderstanding", [_user("greet"), _user("out_of_scope")])
+    twice = run("action_count_misunderstanding", [_user("nlu_fallback"), _user("out_of_scope")])
+    assert _slots(once) == {"misunderstood_twice": False}
+    assert _slots(twice) == {"misunderstood_twice": True}

@@ -1,0 +1,65 @@
+"""The training data is valid, large enough, bilingual, and never overlaps evaluation data."""
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from collections import Counter
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.test_domain import CONTRACT
+
+MIN_EXAMPLES = 30
+
+
+def _examples(path) -> list[tuple[str, str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(block["intent"], line.strip()[2:].strip())
+            for block in data.get("nlu", [])
+            for line in block["examples"].strip().splitlines()]
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+TRAIN = {lang: [e for p in sorted((ROOT / "data" / "nlu" / lang).glob("*.yml")) for e in _examples(p)]
+         for lang in ("fr", "en")}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_intent_has_enough_examples_in_each_language(lang: str) -> None:
+    counts = Counter(intent for intent, _ in TRAIN[lang])
+    too_few = {intent: counts[intent] for intent in CONTRACT if counts[intent] < MIN_EXAMPLES}
+    assert not too_few, f"{lang}: fewer than {MIN_EXAMPLES} examples: {too_few}"
+
+
+def test_no_example_is_labelled_twice() -> None:
+    seen: dict[str, str] = {}
+    for intent, text in TRAIN["fr"] + TRAIN["en"]:
+        key = _normalise(text)
+        assert seen.setdefault(key, intent) == intent, f"{text!r} is both {seen[key]} and {intent}"
+
+
+def test_training_data_never_contains_evaluation_messages() -> None:
+    train = {_normalise(text) for lang in TRAIN for _, text in TRAIN[lang]}
+    heldout = {_normalise(t) for p in (ROOT / "bench" / "heldout").glob("*.yml") for _, t in _examples(p)}
+    external_file = ROOT.parent / "shared" / "eval" / "external.csv"
+    external = set()
+    if external_file.exists():
+        with external_file.open(encoding="utf-8") as handle:
+            external = {_normalise(row["text"]) for row in csv.DictReader(handle)}
+    # one-word messages ("bonjour", "merci") are bound to coincide; sentences must not
+    leaked = {t for t in train & (heldout | external) if len(t.split()) > 2}
+    assert not leaked, f"evaluation messages found in data/: {sorted(leaked)[:10]}"
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate", "--fail-on-warnings"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "UserWarning" not in output, output[-3000:]
