@@ -1,14 +1,19 @@
 """Detects the language (fr/en) of each message inside the NLU pipeline.
 
-The raw decision is attached to the parse data as the `language` property:
+Two opinions are averaged: lingua's offline n-gram models (general French and
+English) and a character n-gram classifier fitted on this project's own training
+examples, whose intent blocks carry `metadata: {language: fr|en}`. The second one
+knows how customers write here: franglais ("c'est où le billing"), SMS French.
+
+The decision is attached to the parse data as the `language` property:
 ``{"code": "fr" | "en" | None, "confidence": float, "locale": "fr" | "en" | None}``.
 `code` is None for messages that carry no language (emoji, "ok", "/intent"
-payloads); the slot logic in `actions/language.py` then keeps the
-conversation's language.
+payloads); `actions/language.py` then keeps the conversation's language.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import json
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from lingua import Language, LanguageDetectorBuilder
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,36 +23,66 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
 
 LANGUAGE_PROPERTY = "language"
-_CODES = {Language.FRENCH: "fr", Language.ENGLISH: "en"}
+LANGUAGES = ("en", "fr")
+_LINGUA = {Language.ENGLISH: "en", Language.FRENCH: "fr"}
 _MAX_CHARS = 2000  # the first sentences tell the language; keeps huge input cheap
+_EXAMPLES_FILE = "language_examples.json"
 
 
 def locale_language(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
     """Maps a channel locale such as 'fr-CA' or 'en_US' to 'fr' or 'en'."""
     locale = str((metadata or {}).get("locale") or "").lower()[:2]
-    return locale if locale in ("fr", "en") else None
+    return locale if locale in LANGUAGES else None
+
+
+def example_language(message: Message) -> Optional[Text]:
+    """The language a training example's intent block declares in its metadata."""
+    metadata = message.get("metadata") or {}
+    language = (metadata.get("intent") or {}).get(LANGUAGE_PROPERTY)
+    return language if language in LANGUAGES else None
+
+
+def fit_classifier(texts: Sequence[Text], languages: Sequence[Text]) -> Optional[Pipeline]:
+    """A character n-gram language classifier; None without both languages to learn from."""
+    if set(languages) != set(LANGUAGES):
+        return None
+    classifier = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+        LogisticRegression(C=10.0, max_iter=1000),
+    )
+    return classifier.fit(list(texts), list(languages))
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
 )
 class LanguageDetector(GraphComponent):
-    """Adds the detected language of a message, using lingua offline models."""
+    """Adds the detected language of a message to its parse data."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """Messages with fewer letters than this carry no reliable language."""
+        """Fewer letters than min_letters, or a confidence under min_confidence: no language."""
         return {"min_letters": 4, "min_confidence": 0.6}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._min_letters = int(config["min_letters"])
-        self._min_confidence = float(config["min_confidence"])
-        self._detector = (
-            LanguageDetectorBuilder.from_languages(*_CODES)
-            .with_preloaded_language_models()
-            .build()
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        examples: Optional[Dict[Text, List[Text]]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._examples = examples or {"texts": [], "languages": []}
+        self._classifier = fit_classifier(self._examples["texts"], self._examples["languages"])
+        self._lingua = (
+            LanguageDetectorBuilder.from_languages(*_LINGUA).with_preloaded_language_models().build()
         )
 
     @classmethod
@@ -58,19 +93,54 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "LanguageDetector":
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LanguageDetector":
+        """Refits the small classifier from the stored examples (no pickled model)."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                examples = json.loads((directory / _EXAMPLES_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            examples = None
+        return cls(config, model_storage, resource, examples)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        pairs = [(m.get(TEXT), example_language(m)) for m in training_data.intent_examples]
+        pairs = [(text, language) for text, language in pairs if text and language]
+        self._examples = {"texts": [t for t, _ in pairs], "languages": [lang for _, lang in pairs]}
+        self._classifier = fit_classifier(self._examples["texts"], self._examples["languages"])
+        if self._model_storage is not None and self._resource is not None:
+            with self._model_storage.write_to(self._resource) as directory:
+                (directory / _EXAMPLES_FILE).write_text(json.dumps(self._examples), encoding="utf-8")
+        return self._resource
+
+    def probabilities(self, text: Text) -> Dict[Text, float]:
+        """P(language) for 'en' and 'fr': lingua's, averaged with the project classifier's."""
+        lingua = {_LINGUA[v.language]: v.value for v in self._lingua.compute_language_confidence_values(text)}
+        if self._classifier is None:
+            return {lang: lingua.get(lang, 0.0) for lang in LANGUAGES}
+        learned = dict(zip(self._classifier.classes_, self._classifier.predict_proba([text])[0]))
+        return {lang: (lingua.get(lang, 0.0) + learned[lang]) / 2 for lang in LANGUAGES}
 
     def detect(self, text: Text) -> Dict[Text, Any]:
-        """Returns the best language of `text` and its confidence (0 to 1)."""
+        """Returns the language of `text` and its confidence, or code None when it has none."""
         text = (text or "")[:_MAX_CHARS]
-        letters = sum(ch.isalpha() for ch in text)
-        if text.startswith("/") or letters < self._min_letters:
+        if text.startswith("/") or sum(ch.isalpha() for ch in text) < self._config["min_letters"]:
             return {"code": None, "confidence": 0.0}
-        values = self._detector.compute_language_confidence_values(text)
-        best = values[0] if values else None
-        if best is None or best.value < self._min_confidence:
-            return {"code": None, "confidence": best.value if best else 0.0}
-        return {"code": _CODES[best.language], "confidence": round(best.value, 3)}
+        probabilities = self.probabilities(text)
+        best = max(probabilities, key=probabilities.get)
+        confidence = round(probabilities[best], 3)
+        if confidence < self._config["min_confidence"]:
+            return {"code": None, "confidence": confidence}
+        return {"code": best, "confidence": confidence}
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -80,5 +150,5 @@ class LanguageDetector(GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data needs no language: the classifier is shared by both."""
+        """Training examples need no language property: one classifier serves both."""
         return training_data
