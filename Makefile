@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
-export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.language import choose_language
+from actions.language import choose_language, locale_language
 from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from actions.product import product, response_slots
 
@@ -40,7 +40,11 @@ class ActionSetLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         current = tracker.get_slot("language")
-        detected = tracker.latest_message.get("language")
+        latest = tracker.latest_message or {}
+        detected = dict(latest.get("language") or {})
+        # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
+        detected["locale"] = (detected.get("locale") or locale_language(latest.get("metadata"))
+                              or locale_language(tracker.get_slot("session_started_metadata")))
         chosen = choose_language(current, detected, product()["default_language"])
         return [] if chosen == current else [SlotSet("language", chosen)]
 

@@ -9,6 +9,12 @@ SUPPORTED = ("fr", "en")
 SWITCH_CONFIDENCE = 0.9
 
 
+def locale_language(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
+    """Maps a channel locale such as 'fr-CA' or 'en_US' to 'fr' or 'en'."""
+    locale = str((metadata or {}).get("locale") or "").lower()[:2]
+    return locale if locale in SUPPORTED else None
+
+
 def choose_language(
     current: Optional[str], detected: Optional[Dict[str, Any]], default: str
 ) -> str:

@@ -27,17 +27,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from actions.language import locale_language
+
 LANGUAGE_PROPERTY = "language"
 LANGUAGES = ("en", "fr")
 _LINGUA = {Language.ENGLISH: "en", Language.FRENCH: "fr"}
 _MAX_CHARS = 2000  # the first sentences tell the language; keeps huge input cheap
 _EXAMPLES_FILE = "language_examples.json"
-
-
-def locale_language(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
-    """Maps a channel locale such as 'fr-CA' or 'en_US' to 'fr' or 'en'."""
-    locale = str((metadata or {}).get("locale") or "").lower()[:2]
-    return locale if locale in LANGUAGES else None
 
 
 def example_language(message: Message) -> Optional[Text]:

@@ -32,6 +32,9 @@ if [ -z "${RASA_API_TOKEN:-}" ]; then
   RASA_API_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
 fi
 echo $$ > "$LOCK"
+# endpoints.yml names the default action server; point this run at its own port.
+ENDPOINTS=$RUN_DIR/endpoints-$RASA_PORT.yml
+sed "s#http://localhost:5055/webhook#$ACTION_SERVER_URL#" endpoints.yml > "$ENDPOINTS"
 
 pids=()
 stop() {
@@ -47,7 +50,7 @@ trap 'exit 130' INT TERM
   >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
 pids+=($!)
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
-  --cors "*" --credentials credentials.yml --endpoints endpoints.yml \
+  --cors "*" --credentials credentials.yml --endpoints "$ENDPOINTS" \
   >"$LOG_DIR/rasa-$RASA_PORT.log" 2>&1 &
 pids+=($!)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import choose_language
-from components.language_detector import LanguageDetector, locale_language
+from actions.language import choose_language, locale_language
+from components.language_detector import LanguageDetector
 
 DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
 
