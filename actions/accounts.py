@@ -1,0 +1,124 @@
+"""What the assistant may know about a signed-in customer: one read of the database, as plain data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import models as m
+from actions.product import product
+
+
+@dataclass(frozen=True)
+class Card:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+    def expired(self, now: datetime) -> bool:
+        return (self.exp_year, self.exp_month) < (now.year, now.month)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    email: str
+    role: str
+    account_id: int
+    portal: str
+    edition: str
+    account_manager: Optional[str]
+    admin_email: str
+    plan_code: str
+    plan_name: str
+    billing_cycle: str
+    price_minor: int
+    currency: str
+    status: str
+    period_end: Optional[datetime]
+    cancel_at_period_end: bool
+    card: Optional[Card]
+    last_failure_reason: Optional[str]
+    first_failure_at: Optional[datetime]
+    failed_attempts: int
+    telephony_minor: int
+    telephony_currency: str
+    users_in_use: int
+    storage_used_mb: int
+    free_max_users: int
+    free_storage_gb: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def grace_end(self) -> Optional[datetime]:
+        """The first failed renewal plus the configured grace period."""
+        if self.first_failure_at is None:
+            return None
+        return self.first_failure_at + timedelta(days=int(product()["grace_days"]))
+
+    def grace_days_left(self, now: datetime) -> int:
+        end = self.grace_end
+        return max(0, (end.date() - now.date()).days) if end else 0
+
+    @property
+    def over_free_limits(self) -> bool:
+        return self.users_in_use > self.free_max_users or self.storage_used_mb > self.free_storage_gb * 1024
+
+
+def _failures(session: Session, account_id: int, only_open: bool) -> list[m.PaymentAttempt]:
+    """Failed attempts of the latest invoice (open only, or any) for this account, oldest first."""
+    invoices = select(m.Invoice).where(m.Invoice.account_id == account_id)
+    if only_open:
+        invoices = invoices.where(m.Invoice.status == "open")
+    invoice = session.execute(invoices.order_by(m.Invoice.created_at.desc()).limit(1)).scalar_one_or_none()
+    if invoice is None:
+        return []
+    return list(session.execute(
+        select(m.PaymentAttempt)
+        .where(m.PaymentAttempt.invoice_id == invoice.id, m.PaymentAttempt.outcome == "failed")
+        .order_by(m.PaymentAttempt.attempted_at)
+    ).scalars())
+
+
+def account_view(session: Session, email: str) -> Optional[AccountView]:
+    """Everything the answers need about the customer `email`, or None if unknown."""
+    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
+    if user is None:
+        return None
+    account = user.account
+    subscription = account.subscription
+    plan = subscription.plan
+    free = session.execute(select(m.Plan).where(m.Plan.code == "free")).scalar_one()
+    admin = next((u for u in account.users if u.role == "admin"), user)
+    card_row = session.execute(
+        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account.id, m.PaymentMethod.is_default)
+    ).scalars().first()
+    balance = session.get(m.TelephonyBalance, account.id)
+    failures = _failures(session, account.id, only_open=subscription.status == "past_due")
+    price = plan.monthly_price_minor if subscription.billing_cycle == "monthly" else plan.yearly_price_minor
+    return AccountView(
+        email=user.email, role=user.role, account_id=account.id, portal=account.portal, edition=account.edition,
+        account_manager=account.account_manager, admin_email=admin.email,
+        plan_code=plan.code, plan_name=plan.name, billing_cycle=subscription.billing_cycle,
+        price_minor=price, currency=plan.currency, status=subscription.status,
+        period_end=m.utc(subscription.current_period_end) if subscription.current_period_end else None,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        card=Card(card_row.brand, card_row.last4, card_row.exp_month, card_row.exp_year) if card_row else None,
+        last_failure_reason=failures[-1].failure_reason if failures else None,
+        first_failure_at=m.utc(failures[0].attempted_at) if failures else None,
+        failed_attempts=len(failures),
+        telephony_minor=balance.balance_minor if balance else 0,
+        telephony_currency=balance.currency if balance else "EUR",
+        users_in_use=account.users_in_use, storage_used_mb=account.storage_used_mb,
+        free_max_users=free.max_users, free_storage_gb=free.storage_gb,
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

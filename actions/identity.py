@@ -1,0 +1,68 @@
+"""Who the customer is: only a signed JWT from the channel metadata says so (never the chat text).
+
+The host website signs `{"sub": email, "exp": ...}` with HS256 and AUTH_JWT_SECRET, or with
+RS256 when AUTH_JWT_PUBLIC_KEY holds a PEM public key. Anything missing, expired, malformed
+or badly signed means anonymous.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional
+
+import jwt
+
+logger = logging.getLogger(__name__)
+
+# Development only: `make run` works out of the box, and production refuses it (see jwt_secret).
+DEV_SECRET = "dev-only-secret-DO-NOT-USE-IN-PRODUCTION"
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when production would run with the development secret."""
+
+
+def is_production() -> bool:
+    return os.environ.get("APP_ENV", "").lower() == "production"
+
+
+def jwt_secret() -> str:
+    secret = os.environ.get("AUTH_JWT_SECRET")
+    if secret:
+        return secret
+    if is_production():
+        raise InsecureConfiguration("AUTH_JWT_SECRET must be set when APP_ENV=production")
+    return DEV_SECRET
+
+
+def _verification_key() -> tuple[str, str]:
+    public_key = os.environ.get("AUTH_JWT_PUBLIC_KEY")
+    return (public_key, "RS256") if public_key else (jwt_secret(), "HS256")
+
+
+def verified_email(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The email of the signed-in customer, or None for anyone else."""
+    token = (metadata or {}).get("token")
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        return None
+    key, algorithm = _verification_key()
+    try:
+        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": ["sub", "exp"]})
+    except jwt.PyJWTError as error:
+        logger.info("token refused: %s", type(error).__name__)
+        return None
+    subject = claims.get("sub")
+    return subject.strip().lower() if isinstance(subject, str) and "@" in subject else None
+
+
+def issue_token(email: str, minutes: int = 60, secret: Optional[str] = None) -> str:
+    """A token as the host website would sign it (HS256); for demos and tests."""
+    claims = {"sub": email, "exp": datetime.now(timezone.utc) + timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret or jwt_secret(), algorithm="HS256")
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(issue_token(sys.argv[1]))
