@@ -15,7 +15,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train run shell test bench-nlu clean
+.PHONY: setup train db token run shell test bench-nlu clean
 
 setup: $(VENV)/.installed
 
@@ -30,10 +30,20 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-run: $(MODEL)
+# The embedded database (a SQLite file unless DATABASE_URL says otherwise): migrated, demo data loaded.
+db: $(VENV)/.installed
+	$(VENV)/bin/alembic upgrade head
+	$(PY) -m actions.demo_data
+
+# A signed token for a demo user, as the host website would issue it: make token USER=admin@acme.example
+token: $(VENV)/.installed
+	@case "$(USER)" in *@*) $(PY) -m actions.identity "$(USER)";; \
+	  *) echo "usage: make token USER=admin@acme.example" >&2; exit 2;; esac
+
+run: $(MODEL) db
 	scripts/run.sh
 
-shell: $(MODEL)
+shell: $(MODEL) db
 	scripts/shell.sh
 
 test: $(MODEL)

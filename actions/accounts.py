@@ -40,6 +40,7 @@ class AccountView:
     status: str
     period_end: Optional[datetime]
     cancel_at_period_end: bool
+    discount_percent: int
     card: Optional[Card]
     last_failure_reason: Optional[str]
     first_failure_at: Optional[datetime]
@@ -109,6 +110,7 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
         price_minor=price, currency=plan.currency, status=subscription.status,
         period_end=m.utc(subscription.current_period_end) if subscription.current_period_end else None,
         cancel_at_period_end=subscription.cancel_at_period_end,
+        discount_percent=subscription.discount_percent,
         card=Card(card_row.brand, card_row.last4, card_row.exp_month, card_row.exp_year) if card_row else None,
         last_failure_reason=failures[-1].failure_reason if failures else None,
         first_failure_at=m.utc(failures[0].attempted_at) if failures else None,

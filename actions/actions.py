@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.account_actions import latest_user_metadata
 from actions.language import choose_language, locale_language
 from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from actions.product import product, response_slots
@@ -40,10 +41,9 @@ class ActionSetLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         current = tracker.get_slot("language")
-        latest = tracker.latest_message or {}
-        detected = dict(latest.get("language") or {})
+        detected = dict((tracker.latest_message or {}).get("language") or {})
         # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
-        detected["locale"] = (detected.get("locale") or locale_language(latest.get("metadata"))
+        detected["locale"] = (detected.get("locale") or locale_language(latest_user_metadata(tracker))
                               or locale_language(tracker.get_slot("session_started_metadata")))
         chosen = choose_language(current, detected, product()["default_language"])
         return [] if chosen == current else [SlotSet("language", chosen)]

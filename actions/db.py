@@ -28,8 +28,14 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+            connection.isolation_level = None  # let SQLAlchemy, not pysqlite, begin transactions
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+            # SQLite has no row locks: one writer at a time keeps "read, check, change" atomic
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     timeout_ms = QUERY_TIMEOUT_SECONDS * 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
@@ -21,3 +21,8 @@ def money(amount_minor: int, currency: str, language: str) -> str:
 def day(value: datetime, language: str) -> str:
     """24 novembre 2026 / 24 November 2026."""
     return format_date(value.date(), format="long", locale=locale(language))
+
+
+def number(value: float, language: str) -> str:
+    """9,2 in French, 9.2 in English."""
+    return format_decimal(value, locale=locale(language))

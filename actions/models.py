@@ -83,6 +83,8 @@ class Subscription(Base):
     auto_renew: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     cancel_at_period_end: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     canceled_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
+    discount_percent: Mapped[int] = Column(Integer, nullable=False, default=0)  # accepted retention offer
+    discount_until: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
     account = relationship("Account", back_populates="subscription")
     plan = relationship("Plan")
 

@@ -74,3 +74,35 @@ def assistant() -> Iterator[Assistant]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def prepare_database(url: str) -> None:
+    """An empty database at `url`, migrated with Alembic and filled with the demo data."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from actions import demo_data
+    from actions.db import engine_for, session_scope
+
+    if url.startswith("postgresql"):
+        with engine_for(url).begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+    with session_scope(engine_for(url)) as session:
+        demo_data.load(session)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, monkeypatch) -> str:
+    """A fresh demo database on real SQLite and on the real PostgreSQL; DATABASE_URL points at it."""
+    url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else PG_URL
+    prepare_database(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url

@@ -49,12 +49,20 @@ def test_response_has_french_and_english(name: str) -> None:
                [b["payload"] for b in french[0].get("buttons", [])]
 
 
+ACTIONS_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").glob("*.py"))
+
+
 @pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
-def test_placeholders_come_from_product_config(name: str) -> None:
-    for variation in DOMAIN["responses"][name]:
-        for placeholder in re.findall(r"{(\w+)}", _texts(variation)):
-            assert placeholder in response_slots(), f"{name}: {{{placeholder}}} is not in product.yml"
+def test_placeholders_are_filled_in_both_languages(name: str) -> None:
+    """A placeholder is a product.yml fact (a slot) or a parameter the actions pass; FR and EN use the same."""
+    placeholders = [set(re.findall(r"{(\w+)}", _texts(v))) for v in DOMAIN["responses"][name]]
+    assert all(p == placeholders[0] for p in placeholders), f"{name}: French and English use different placeholders"
+    for placeholder in placeholders[0]:
+        if placeholder in response_slots():
             assert placeholder in DOMAIN["slots"], f"{name}: {{{placeholder}}} has no slot"
+        else:
+            assert re.search(rf"\b{placeholder}=|\"{placeholder}\":", ACTIONS_SOURCE), \
+                f"{name}: no action passes {{{placeholder}}}"
 
 
 def test_product_facts_are_not_hard_coded_in_responses() -> None:

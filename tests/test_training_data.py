@@ -63,9 +63,23 @@ def test_training_data_never_contains_evaluation_messages() -> None:
     assert not leaked, f"evaluation messages (or near copies) found in data/: {leaked[:10]}"
 
 
+def _used_by_custom_actions(response: str) -> bool:
+    """Named in actions/*.py, literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").glob("*.py"))
+    if f'"{response}"' in source:
+        return True
+    prefixes = re.findall(r'f"(utter_[a-z_]*)\{', source)
+    return any(response.startswith(prefix) for prefix in prefixes)
+
+
 def test_rasa_data_validate_is_clean() -> None:
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate", "--fail-on-warnings"],
+    """No error and no warning, except responses that only custom actions send (Rasa cannot see those)."""
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    assert "UserWarning" not in output, output[-3000:]
+    warnings = re.findall(r"UserWarning: (.*)", output)
+    unexplained = [w for w in warnings
+                   if not (m := re.fullmatch(r"The utterance '(\w+)' is not used in any story or rule\.", w))
+                   or not _used_by_custom_actions(m.group(1))]
+    assert not unexplained, unexplained

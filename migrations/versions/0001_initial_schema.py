@@ -94,6 +94,8 @@ def upgrade() -> None:
     sa.Column('auto_renew', sa.Boolean(), nullable=False),
     sa.Column('cancel_at_period_end', sa.Boolean(), nullable=False),
     sa.Column('canceled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('discount_percent', sa.Integer(), nullable=False, server_default='0'),
+    sa.Column('discount_until', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], ),
     sa.PrimaryKeyConstraint('id'),

@@ -1,0 +1,94 @@
+"""Changes a customer asks for in the chat: cancel, downgrade to free, accept the retention offer.
+
+Each runs in one transaction with the subscription row locked: the change, the audit log and
+the confirmation email in the outbox are written together or not at all, and asking twice
+changes nothing the second time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import models as m
+from actions.product import product
+
+CANCEL = "cancel"
+DOWNGRADE = "downgrade"
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    status: str  # done, already, not_admin, not_allowed, unknown_user
+    effective: Optional[datetime] = None
+    admin_email: Optional[str] = None
+
+
+def _locked_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
+    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
+    if user is None:
+        return None, None
+    subscription = session.execute(
+        select(m.Subscription).where(m.Subscription.account_id == user.account_id).with_for_update()
+    ).scalar_one()
+    return user, subscription
+
+
+def _admin_email(session: Session, account_id: int) -> Optional[str]:
+    return session.execute(
+        select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin").order_by(m.User.id)
+    ).scalars().first()
+
+
+def _record(session: Session, user: m.User, action: str, conversation_id: str, details: dict,
+            now: datetime, email_template: Optional[str] = None, language: str = "en",
+            idempotency_key: Optional[str] = None) -> None:
+    session.add(m.AuditLog(at=now, actor_email=user.email, account_id=user.account_id, action=action,
+                           conversation_id=conversation_id, details=details))
+    if email_template:
+        session.add(m.OutboxEmail(created_at=now, to_email=user.email, template=email_template, language=language,
+                                  payload=details, idempotency_key=idempotency_key or f"{action}:{user.account_id}"))
+
+
+def schedule_end(session: Session, email: str, kind: str, conversation_id: str, language: str,
+                 now: datetime) -> ChangeOutcome:
+    """Cancels (kind=cancel) or downgrades to free (kind=downgrade) at the end of the paid period."""
+    user, subscription = _locked_subscription(session, email)
+    if user is None or subscription is None:
+        return ChangeOutcome("unknown_user")
+    if user.role != "admin":
+        return ChangeOutcome("not_admin", admin_email=_admin_email(session, user.account_id))
+    if user.account.edition != "cloud" or subscription.status in ("free", "canceled"):
+        return ChangeOutcome("not_allowed")
+    end = m.utc(subscription.current_period_end) if subscription.current_period_end else now
+    effective = max(end, now)  # a period already over (renewal failed) ends now
+    if subscription.cancel_at_period_end:
+        return ChangeOutcome("already", effective=effective)
+    subscription.cancel_at_period_end = True
+    subscription.auto_renew = False
+    subscription.canceled_at = now
+    details = {"kind": kind, "effective": effective.isoformat(), "plan": subscription.plan.code}
+    _record(session, user, f"subscription.{kind}", conversation_id, details, now,
+            email_template=f"{kind}_confirmation", language=language,
+            idempotency_key=f"{kind}:{subscription.id}:{effective.date().isoformat()}")
+    return ChangeOutcome("done", effective=effective)
+
+
+def accept_retention_offer(session: Session, email: str, conversation_id: str, now: datetime) -> ChangeOutcome:
+    """Applies the one retention offer of product.yml; a second acceptance changes nothing."""
+    user, subscription = _locked_subscription(session, email)
+    if user is None or subscription is None:
+        return ChangeOutcome("unknown_user")
+    if user.role != "admin":
+        return ChangeOutcome("not_admin", admin_email=_admin_email(session, user.account_id))
+    if subscription.discount_percent:
+        return ChangeOutcome("already")
+    facts = product()
+    subscription.discount_percent = int(facts["retention_discount_percent"])
+    subscription.discount_until = now + timedelta(days=30 * int(facts["retention_discount_months"]))
+    _record(session, user, "retention_offer.accepted", conversation_id,
+            {"percent": subscription.discount_percent, "until": subscription.discount_until.isoformat()}, now)
+    return ChangeOutcome("done")
