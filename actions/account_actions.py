@@ -25,6 +25,8 @@ from actions.identity import verified_email
 from actions.product import product
 from actions.subscription_changes import CANCEL, DOWNGRADE, accept_retention_offer, schedule_end
 
+PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm")
+
 logger = logging.getLogger(__name__)
 
 Reply = Tuple[str, Dict[str, Any]]
@@ -91,7 +93,7 @@ class AccountAction(Action):
     def anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         dispatcher.utter_message(response=f"utter_{self.intent}")
         dispatcher.utter_message(response="utter_sign_in_for_account")
-        return [SlotSet("change_pending", False)]
+        return _pending(None)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -104,13 +106,13 @@ class AccountAction(Action):
                 view = account_view(session, email)
                 if view is None:
                     dispatcher.utter_message(response="utter_account_not_found")
-                    return [SlotSet("change_pending", False)]
+                    return _pending(None)
                 turn = Turn(view, reply_language(tracker), now_utc(), tracker.sender_id, session)
                 events = self.answer(turn, tracker)
         except SQLAlchemyError as error:
             logger.warning("database unavailable in %s: %s", self.name(), type(error).__name__)
             dispatcher.utter_message(response="utter_database_unavailable")
-            return [SlotSet("change_pending", False)]
+            return _pending(None)
         for response, params in turn.replies:
             dispatcher.utter_message(response=response, **params)
         return events
@@ -214,7 +216,8 @@ def _refusal(turn: Turn) -> bool:
 
 
 def _pending(step: Optional[str]) -> List[EventType]:
-    return [SlotSet("change_pending", step is not None), SlotSet("pending_change", step)]
+    """The question now waiting for the customer's yes or no (None: no question)."""
+    return [SlotSet("pending_change", step)]
 
 
 def _offer_params() -> Dict[str, Any]:
@@ -262,6 +265,14 @@ class ActionAnswerPending(AccountAction):
     """The customer's yes or no to the retention offer or to a confirmation question."""
 
     intent = "answer_pending"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("pending_change") not in PENDING_STEPS:  # nothing was asked: a plain yes or no
+            dispatcher.utter_message(response="utter_anything_else")
+            return _pending(None)
+        return await super().run(dispatcher, tracker, domain)
 
     def anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         dispatcher.utter_message(response="utter_sign_in_for_account")

@@ -4,13 +4,16 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_actions import latest_user_metadata
+from actions.identity import jwt_secret
 from actions.language import choose_language, locale_language
 from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from actions.product import product, response_slots
+
+jwt_secret()  # refuses to start in production without a real secret (InsecureConfiguration)
 
 
 class ActionSessionStart(Action):
@@ -60,3 +63,16 @@ class ActionCountMisunderstanding(Action):
     ) -> List[EventType]:
         repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
         return [SlotSet("misunderstood_twice", repeated)]
+
+
+class ActionCoreFallback(Action):
+    """When no dialogue rule applies: ask to rephrase and forget the message, so nothing loops."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return [UserUtteranceReverted()]

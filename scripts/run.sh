@@ -36,6 +36,10 @@ echo $$ > "$LOCK"
 ENDPOINTS=$RUN_DIR/endpoints-$RASA_PORT.yml
 sed "s#http://localhost:5055/webhook#$ACTION_SERVER_URL#" endpoints.yml > "$ENDPOINTS"
 
+if [ -z "${AUTH_JWT_SECRET:-}${AUTH_JWT_PUBLIC_KEY:-}" ]; then
+  echo "WARNING: AUTH_JWT_SECRET is not set: tokens are checked with the DEVELOPMENT-ONLY secret (never in production)."
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -73,6 +77,7 @@ The assistant is ready.
                         -d '{"sender": "me", "message": "Pourquoi mon paiement a échoué ?", "metadata": {"locale": "fr-FR"}}'
   Socket.io:          ws://localhost:$RASA_PORT/socket.io (events user_uttered / bot_uttered)
   In the terminal:    make shell
+  Signed in:          add "token": "\$(make token USER=admin@acme.example)" to the metadata
   HTTP API token:     $RASA_API_TOKEN   (e.g. curl localhost:$RASA_PORT/status?token=...)
   Logs:               $LOG_DIR/
 Press Ctrl-C to stop both servers.

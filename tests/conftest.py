@@ -19,9 +19,10 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 class Assistant:
     """The assistant as started by scripts/run.sh, reached over real HTTP."""
 
-    def __init__(self, rasa_port: int, actions_port: int, token: str) -> None:
+    def __init__(self, rasa_port: int, actions_port: int, token: str, database: Path | None = None) -> None:
         self.url = f"http://127.0.0.1:{rasa_port}"
         self.token = token
+        self.database = database
         self.logs = [ROOT / ".run" / "logs" / f"rasa-{rasa_port}.log",
                      ROOT / ".run" / "logs" / f"actions-{actions_port}.log"]
 
@@ -44,11 +45,15 @@ class Assistant:
 
 
 @pytest.fixture(scope="session")
-def assistant() -> Iterator[Assistant]:
+def assistant(tmp_path_factory) -> Iterator[Assistant]:
+    """Both servers started by scripts/run.sh, the action server on its own fresh SQLite demo database."""
     rasa_port, actions_port = int(os.environ.get("TEST_RASA_PORT", 15005)), int(os.environ.get("TEST_ACTIONS_PORT", 15055))
     token = uuid.uuid4().hex
+    database = tmp_path_factory.mktemp("db") / "assistant.db"
+    prepare_database(f"sqlite:///{database}")
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
-           "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token}
+           "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token,
+           "DATABASE_URL": f"sqlite:///{database}"}
     for log in Assistant(rasa_port, actions_port, token).logs:
         log.unlink(missing_ok=True)
     process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
@@ -65,7 +70,7 @@ def assistant() -> Iterator[Assistant]:
     if process.poll() is not None or not any("The assistant is ready" in line for line in output):
         process.kill()
         pytest.fail("the assistant did not start:\n" + "".join(output))
-    server = Assistant(rasa_port, actions_port, token)
+    server = Assistant(rasa_port, actions_port, token, database)
     try:
         yield server
     finally:
