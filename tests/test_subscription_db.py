@@ -114,3 +114,21 @@ def test_concurrent_confirmations_change_the_subscription_once(database_url: str
         thread.join()
     assert outcomes.count("done") == 1 and outcomes.count("already") == 7, (outcomes, errors)
     assert _count(database_url, m.AuditLog) == 1 and _count(database_url, m.OutboxEmail) == 1
+
+
+def test_a_slow_database_is_cut_off_after_the_query_timeout() -> None:
+    """PostgreSQL cancels a statement slower than QUERY_TIMEOUT_SECONDS instead of hanging the chat."""
+    import time
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from actions.db import QUERY_TIMEOUT_SECONDS
+    from tests.conftest import PG_URL
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        with session_scope(engine_for(PG_URL)) as session:
+            session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": QUERY_TIMEOUT_SECONDS + 3})
+    assert time.monotonic() - started < QUERY_TIMEOUT_SECONDS + 1.5
