@@ -44,16 +44,13 @@ class Assistant:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in self.logs if path.exists())
 
 
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory) -> Iterator[Assistant]:
-    """Both servers started by scripts/run.sh, the action server on its own fresh SQLite demo database."""
-    rasa_port, actions_port = int(os.environ.get("TEST_RASA_PORT", 15005)), int(os.environ.get("TEST_ACTIONS_PORT", 15055))
+def start_assistant(rasa_port: int, actions_port: int, database_url: str,
+                    database: Path | None = None) -> Iterator[Assistant]:
+    """Both servers started by scripts/run.sh on the given ports, the action server on `database_url`."""
     token = uuid.uuid4().hex
-    database = tmp_path_factory.mktemp("db") / "assistant.db"
-    prepare_database(f"sqlite:///{database}")
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
            "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token,
-           "DATABASE_URL": f"sqlite:///{database}"}
+           "DATABASE_URL": database_url}
     for log in Assistant(rasa_port, actions_port, token).logs:
         log.unlink(missing_ok=True)
     process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
@@ -79,6 +76,37 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory) -> Iterator[Assistant]:
+    """The assistant with its own fresh SQLite demo database (the embedded default)."""
+    database = tmp_path_factory.mktemp("db") / "assistant.db"
+    prepare_database(f"sqlite:///{database}")
+    yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)),
+                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)), f"sqlite:///{database}", database)
+
+
+@pytest.fixture(scope="session")
+def assistant_on_postgres() -> Iterator[Assistant]:
+    """The assistant on the real PostgreSQL, in a database of its own (the other tests reset `test`)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = 'assistant_server_test'")).first():
+            connection.execute(text("CREATE DATABASE assistant_server_test"))
+    admin.dispose()
+    url = PG_URL.rsplit("/", 1)[0] + "/assistant_server_test"
+    prepare_database(url)
+    yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)) + 1,
+                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1, url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_assistant(request) -> Assistant:
+    """Runs a conversation test once per database: the same suite on both."""
+    return request.getfixturevalue("assistant" if request.param == "sqlite" else "assistant_on_postgres")
 
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

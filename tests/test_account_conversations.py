@@ -36,14 +36,15 @@ CASES = [  # email, language, message, what the answer must contain
 
 
 @pytest.mark.parametrize("email, language, message, expected", CASES)
-def test_signed_in_answers_use_the_real_account(assistant, email, language, message, expected) -> None:
-    text = _say(assistant, message, email)
+def test_signed_in_answers_use_the_real_account(any_assistant, email, language, message, expected) -> None:
+    text = _say(any_assistant, message, email)
     assert _language([{"text": text}]) == language, text
     for fact in expected:
         assert fact in text, (fact, text)
 
 
-def test_grace_date_and_cancellation_in_one_conversation(assistant) -> None:
+def test_grace_date_and_cancellation_in_one_conversation(any_assistant) -> None:
+    assistant = any_assistant
     sender = uuid.uuid4().hex
     text = _say(assistant, "combien de temps je garde l'accès après l'échec du paiement ?", "admin@umbrella.example", sender)
     assert "période de grâce se termine le" in text
@@ -57,7 +58,8 @@ def test_grace_date_and_cancellation_in_one_conversation(assistant) -> None:
     assert "déjà résilié" in again
 
 
-def test_a_reused_sender_id_without_token_sees_nothing(assistant) -> None:
+def test_a_reused_sender_id_without_token_sees_nothing(any_assistant) -> None:
+    assistant = any_assistant
     sender = uuid.uuid4().hex
     assert "4242" in _say(assistant, "why did my renewal fail?", "admin@acme.example", sender)
     anonymous = _say(assistant, "why did my renewal fail?", None, sender)
@@ -106,7 +108,8 @@ def test_slots_cannot_be_set_from_the_chat(assistant, payload: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["'; UPDATE subscriptions SET status='active'; --", "x" * 20_000])
-def test_hostile_text_while_signed_in_changes_nothing(assistant, text: str) -> None:
+def test_hostile_text_while_signed_in_changes_nothing(any_assistant, text: str) -> None:
+    assistant = any_assistant
     sender = uuid.uuid4().hex
     assert _say(assistant, text, "admin@acme.example", sender)
     assert "overdue" in _say(assistant, "what plan am I on and is it paid?", "admin@acme.example", sender)
