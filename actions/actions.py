@@ -13,6 +13,9 @@ from actions.language import choose_language, locale_language
 from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from actions.product import product, response_slots
 
+# A new session must not inherit a half-finished question or the previous channel metadata.
+NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
+
 jwt_secret()  # refuses to start in production without a real secret (InsecureConfiguration)
 
 
@@ -28,7 +31,7 @@ class ActionSessionStart(Action):
         carried = [
             SlotSet(name, value)
             for name, value in tracker.slots.items()
-            if name != "session_started_metadata" and value is not None
+            if name not in NOT_CARRIED_OVER and value is not None
         ]
         facts = [SlotSet(name, value) for name, value in response_slots().items()]
         return [SessionStarted(), *carried, *facts, ActionExecuted("action_listen")]

@@ -37,12 +37,13 @@ def _slots(result: dict) -> dict:
 
 
 def test_session_start_fills_product_facts_and_carries_slots_over() -> None:
-    result = run("action_session_start", [], {"language": "fr", "session_started_metadata": {"x": 1}})
+    result = run("action_session_start", [], {"language": "fr", "session_started_metadata": {"x": 1},
+                                              "pending_change": "cancel_confirm"})
     slots = _slots(result)
     assert slots["product_name"] == product()["product_name"]
     assert slots["grace_days"] == product()["grace_days"]
     assert slots["language"] == "fr"
-    assert "session_started_metadata" not in slots
+    assert "session_started_metadata" not in slots and "pending_change" not in slots
     assert result["events"][0]["event"] == "session_started"
     assert (result["events"][-1]["event"], result["events"][-1]["name"]) == ("action", "action_listen")
 
