@@ -115,13 +115,17 @@ class Invoice(Base):
 
 class PaymentAttempt(Base):
     __tablename__ = "payment_attempts"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
     id: Mapped[int] = Column(Integer, primary_key=True)
     invoice_id: Mapped[int] = Column(ForeignKey("invoices.id"), nullable=False, index=True)
     attempted_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
     amount_minor: Mapped[int] = Column(Integer, nullable=False)
     currency: Mapped[str] = Column(String(3), nullable=False)
-    outcome: Mapped[str] = Column(String(16), nullable=False)  # succeeded, failed, unknown
+    outcome: Mapped[str] = Column(String(16), nullable=False)  # pending, succeeded, failed, unknown
     failure_reason: Mapped[Optional[str]] = Column(String(32))
+    idempotency_key: Mapped[Optional[str]] = Column(String(128))  # one per invoice and attempt
+    triggered_by: Mapped[str] = Column(String(16), nullable=False, default="renewal")  # renewal, bot, dunning
+    gateway_reference: Mapped[Optional[str]] = Column(String(128))
 
 
 class TelephonyBalance(Base):

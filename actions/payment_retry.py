@@ -1,0 +1,172 @@
+"""Retrying a failed renewal payment, with never two charges for one invoice.
+
+1. In one transaction with the subscription row locked: check who asks and what is owed, refuse
+   when an attempt is already in flight or the rate limit is reached, and record a `pending`
+   attempt under a unique idempotency key (invoice + attempt number).
+2. Outside any lock: ask the gateway to charge with that key.
+3. In a second transaction: record the outcome (a timeout leaves it `unknown`, to be reconciled
+   by looking the key up, never by charging again), renew the subscription on success, and write
+   the audit log and the receipt email.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from actions import models as m
+from actions.accounts import Card
+from actions.db import session_scope
+from actions.gateway import ChargeResult, GatewayTimeout, PaymentGateway
+
+IN_FLIGHT = ("pending", "unknown")
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    # succeeded, declined, unknown, in_progress, rate_limited, card_expired, already_paid,
+    # not_past_due, not_admin, unknown_user
+    status: str
+    failure_reason: Optional[str] = None
+    renewed_until: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A pending attempt, recorded and committed before the gateway is called."""
+
+    attempt_id: int
+    idempotency_key: str
+    amount_minor: int
+    currency: str
+    card: Card
+
+
+def _user_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
+    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
+    if user is None:
+        return None, None
+    subscription = session.execute(
+        select(m.Subscription).where(m.Subscription.account_id == user.account_id).with_for_update()
+    ).scalar_one()
+    return user, subscription
+
+
+def _open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
+    return session.execute(
+        select(m.Invoice).where(m.Invoice.account_id == account_id, m.Invoice.status == "open")
+        .order_by(m.Invoice.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _card(session: Session, account_id: int) -> Optional[Card]:
+    row = session.execute(
+        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
+    ).scalars().first()
+    return Card(row.brand, row.last4, row.exp_month, row.exp_year) if row else None
+
+
+def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
+                  triggered_by: str = "bot") -> RetryOutcome | Ticket:
+    """Step 1: a Ticket when a charge may go ahead, otherwise why not."""
+    user, subscription = _user_subscription(session, email)
+    if user is None or subscription is None:
+        return RetryOutcome("unknown_user")
+    if triggered_by == "bot" and user.role != "admin":
+        return RetryOutcome("not_admin")
+    invoice = _open_invoice(session, user.account_id)
+    if subscription.status != "past_due" or invoice is None:
+        return RetryOutcome("already_paid" if subscription.status == "active" else "not_past_due")
+    attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()
+    if any(a.outcome in IN_FLIGHT for a in attempts):
+        return RetryOutcome("in_progress")
+    card = _card(session, user.account_id)
+    if card is None or card.expired(now):
+        return RetryOutcome("card_expired")
+    recent = [a for a in attempts if a.triggered_by == triggered_by and m.utc(a.attempted_at) > now - timedelta(days=1)]
+    if triggered_by == "bot" and len(recent) >= max_per_day:
+        return RetryOutcome("rate_limited")
+    attempt = m.PaymentAttempt(invoice_id=invoice.id, attempted_at=now, amount_minor=invoice.amount_minor,
+                               currency=invoice.currency, outcome="pending", triggered_by=triggered_by,
+                               idempotency_key=f"invoice-{invoice.id}-attempt-{len(attempts) + 1}")
+    session.add(attempt)
+    session.flush()
+    return Ticket(attempt.id, attempt.idempotency_key, invoice.amount_minor, invoice.currency, card)
+
+
+def finish_attempt(session: Session, ticket: Ticket, result: Optional[ChargeResult], actor: str,
+                   conversation_id: str, language: str, now: datetime) -> RetryOutcome:
+    """Step 3: records what the gateway said (None: no answer, the attempt stays unknown)."""
+    attempt = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.id == ticket.attempt_id)
+                              .with_for_update()).scalar_one()
+    invoice = session.get(m.Invoice, attempt.invoice_id)
+    details = {"invoice": invoice.id, "key": ticket.idempotency_key, "amount_minor": ticket.amount_minor,
+               "currency": ticket.currency}
+    if result is None:
+        attempt.outcome = "unknown"
+        _audit(session, actor, invoice.account_id, "payment.retry_unknown", conversation_id, details, now)
+        return RetryOutcome("unknown")
+    attempt.outcome, attempt.failure_reason, attempt.gateway_reference = result.outcome, result.failure_reason, result.reference
+    if result.outcome != "succeeded":
+        _audit(session, actor, invoice.account_id, "payment.retry_declined", conversation_id,
+               {**details, "reason": result.failure_reason}, now)
+        return RetryOutcome("declined", failure_reason=result.failure_reason)
+    invoice.status = "paid"
+    subscription = session.get(m.Subscription, invoice.subscription_id)
+    subscription.status, subscription.current_period_end = "active", invoice.period_end
+    _audit(session, actor, invoice.account_id, "payment.retry_succeeded", conversation_id, details, now)
+    session.add(m.OutboxEmail(created_at=now, to_email=_admin(session, invoice.account_id),
+                              template="payment_receipt", language=language,
+                              payload={**details, "renewed_until": invoice.period_end.isoformat()},
+                              idempotency_key=f"receipt-{ticket.idempotency_key}"))
+    return RetryOutcome("succeeded", renewed_until=m.utc(invoice.period_end))
+
+
+def _admin(session: Session, account_id: int) -> str:
+    return session.execute(select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin")
+                           .order_by(m.User.id)).scalars().first() or ""
+
+
+def _audit(session: Session, actor: str, account_id: int, action: str, conversation_id: str,
+           details: dict, now: datetime) -> None:
+    session.add(m.AuditLog(at=now, actor_email=actor, account_id=account_id, action=action,
+                           conversation_id=conversation_id, details=details))
+
+
+def retry_payment(engine: Engine, gateway: PaymentGateway, email: str, conversation_id: str, language: str,
+                  now: datetime, max_per_day: int) -> RetryOutcome:
+    """The three steps; safe to call from many tabs, processes or re-deliveries at once."""
+    with session_scope(engine) as session:
+        ticket = start_attempt(session, email, now, max_per_day)
+    if isinstance(ticket, RetryOutcome):
+        return ticket
+    try:
+        result: Optional[ChargeResult] = gateway.charge(amount_minor=ticket.amount_minor, currency=ticket.currency,
+                                                        card=ticket.card, idempotency_key=ticket.idempotency_key)
+    except GatewayTimeout:
+        result = None
+    with session_scope(engine) as session:
+        return finish_attempt(session, ticket, result, email, conversation_id, language, now)
+
+
+def reconcile_unknown(engine: Engine, gateway: PaymentGateway, now: datetime) -> int:
+    """Settles attempts whose gateway answer was lost, by looking their key up (never charging again)."""
+    with session_scope(engine) as session:
+        unknown = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == "unknown")).scalars().all()
+        tickets = [(a.id, a.idempotency_key, a.amount_minor, a.currency, a.invoice_id) for a in unknown]
+    settled = 0
+    for attempt_id, key, amount, currency, invoice_id in tickets:
+        result = gateway.lookup(key)
+        if result is None:
+            continue
+        with session_scope(engine) as session:
+            account_id = session.get(m.Invoice, invoice_id).account_id
+            ticket = Ticket(attempt_id, key, amount, currency, _card(session, account_id))
+            finish_attempt(session, ticket, result, _admin(session, account_id), "reconciliation", "en", now)
+        settled += 1
+    return settled
+
