@@ -1,12 +1,15 @@
 """The socket.io channel: a real client, the token and locale passed as the client's custom data."""
 from __future__ import annotations
 
+import logging
 import queue
 import uuid
 
 import socketio
 
 from actions.identity import issue_token
+
+logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on disconnect
 
 
 def _converse(url: str, text: str, custom_data: dict) -> str:
