@@ -19,13 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.accounts import AccountView, account_view, now_utc
-from actions.db import session_scope
+from actions.db import engine, session_scope
+from actions.gateway import configured_gateway
+from actions.payment_retry import retry_payment
 from actions.formatting import day, money, number
 from actions.identity import verified_email
 from actions.product import product
 from actions.subscription_changes import CANCEL, DOWNGRADE, accept_retention_offer, schedule_end
 
-PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm")
+PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm", "retry_confirm")
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Turn:
     conversation_id: str
     session: Session
     replies: List[Reply] = field(default_factory=list)
+    after_commit: Optional[Any] = None  # work that runs its own transactions (a payment)
 
     def say(self, response: str, **params: Any) -> None:
         self.replies.append((response, params))
@@ -109,6 +112,8 @@ class AccountAction(Action):
                     return _pending(None)
                 turn = Turn(view, reply_language(tracker), now_utc(), tracker.sender_id, session)
                 events = self.answer(turn, tracker)
+            if turn.after_commit is not None:
+                turn.after_commit(turn)
         except SQLAlchemyError as error:
             logger.warning("database unavailable in %s: %s", self.name(), type(error).__name__)
             dispatcher.utter_message(response="utter_database_unavailable")
@@ -261,6 +266,46 @@ class ActionDowngradeFreePlan(AccountAction):
         return _pending("downgrade_confirm")
 
 
+class ActionRetryPayment(AccountAction):
+    """Shows the card and the amount, then asks before charging (an expired card is not retried)."""
+
+    intent = "retry_payment"
+
+    def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
+        view = turn.view
+        if not view.is_admin:
+            turn.say("utter_only_admin_can", portal=view.portal, admin_email=view.admin_email)
+        elif view.status != "past_due":
+            turn.say("utter_retry_not_needed")
+        elif view.card is None or view.card.expired(turn.now):
+            turn.say("utter_retry_card_expired", card=turn.card)
+        else:
+            turn.say("utter_retry_confirm", amount=turn.money(view.price_minor), card=turn.card)
+            return _pending("retry_confirm")
+        return _pending(None)
+
+
+RETRY_REPLIES = {"in_progress": "utter_retry_in_progress", "rate_limited": "utter_retry_rate_limited",
+                 "card_expired": "utter_retry_card_expired", "already_paid": "utter_retry_not_needed",
+                 "not_past_due": "utter_retry_not_needed", "unknown": "utter_retry_unknown"}
+
+
+def retry_now(turn: Turn) -> None:
+    """Charges through the configured gateway; the service runs its own transactions."""
+    view = turn.view
+    outcome = retry_payment(engine(), configured_gateway(), view.email, turn.conversation_id, turn.language,
+                            turn.now, int(product()["bot_retries_per_day"]))
+    if outcome.status == "succeeded":
+        turn.say("utter_retry_succeeded", date=turn.day(outcome.renewed_until), email=view.email)
+    elif outcome.status == "declined":
+        turn.say("utter_retry_declined")
+        turn.say(f"utter_reason_{outcome.failure_reason}", card=turn.card)
+    elif outcome.status == "not_admin":
+        turn.say("utter_only_admin_can", portal=view.portal, admin_email=view.admin_email)
+    else:
+        turn.say(RETRY_REPLIES.get(outcome.status, "utter_retry_unknown"), card=turn.card)
+
+
 class ActionAnswerPending(AccountAction):
     """The customer's yes or no to the retention offer or to a confirmation question."""
 
@@ -289,6 +334,9 @@ class ActionAnswerPending(AccountAction):
         if step == "cancel_offer":
             turn.say("utter_confirm_cancel", plan=view.plan_name, portal=view.portal, date=turn.day(turn.change_date))
             return _pending("cancel_confirm")
+        if step == "retry_confirm" and agreed:
+            turn.after_commit = retry_now
+            return _pending(None)
         if step in ("cancel_confirm", "downgrade_confirm") and agreed:
             kind = CANCEL if step == "cancel_confirm" else DOWNGRADE
             outcome = schedule_end(turn.session, view.email, kind, turn.conversation_id, turn.language, turn.now)

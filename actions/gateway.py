@@ -70,3 +70,16 @@ class SandboxGateway:
     def lookup(self, idempotency_key: str) -> Optional[ChargeResult]:
         with self._lock:
             return self._results.get(idempotency_key)
+
+
+_SANDBOX = SandboxGateway()
+
+
+def configured_gateway() -> PaymentGateway:
+    """The gateway product.yml names (one per process, so that lookups see earlier charges)."""
+    from actions.product import product
+
+    name = product().get("payment_gateway", "sandbox")
+    if name != "sandbox":
+        raise ValueError(f"unknown payment_gateway {name!r} in product.yml")
+    return _SANDBOX

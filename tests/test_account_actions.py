@@ -18,6 +18,14 @@ EXECUTOR = ActionExecutor()
 EXECUTOR.register_package("actions")
 
 
+@pytest.fixture(autouse=True)
+def fresh_sandbox(monkeypatch) -> None:
+    """Each test's demo database starts its invoices at the same ids: give it its own sandbox ledger."""
+    from actions import gateway
+
+    monkeypatch.setattr(gateway, "_SANDBOX", gateway.SandboxGateway())
+
+
 def run(action: str, token: Optional[str] = None, intent: str = "greet", slots: Optional[dict] = None,
         language: str = "fr", sender: str = "conv") -> dict:
     metadata = {"token": token} if token is not None else {}
@@ -165,3 +173,32 @@ def test_database_down_gets_an_apology_and_a_person(monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/test")  # nothing listens there
     result = run("action_subscription_status", issue_token("admin@acme.example"))
     assert said(result) == ["utter_database_unavailable"]
+
+
+def test_retry_payment_asks_then_charges_once(database_url: str) -> None:
+    token = issue_token("admin@umbrella.example")
+    start = run("action_retry_payment", token, language="en")
+    assert said(start) == ["utter_retry_confirm"]
+    assert "4444" in params(start, "utter_retry_confirm")["card"] and params(start, "utter_retry_confirm")["amount"] == "€99.00"
+    done = run("action_answer_pending", token, intent="affirm", slots=slots(start))
+    assert said(done) == ["utter_retry_succeeded"]
+    assert said(run("action_answer_pending", token, intent="affirm", slots=slots(start))) == ["utter_retry_not_needed"]
+    with session_scope(engine_for(database_url)) as session:
+        assert len(session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == "succeeded")).scalars().all()) == 1
+
+
+def test_retry_payment_refusals(database_url: str) -> None:
+    assert said(run("action_retry_payment", issue_token("admin@acme.example"))) == ["utter_retry_card_expired"]
+    assert said(run("action_retry_payment", issue_token("admin@globex.example"))) == ["utter_retry_not_needed"]
+    assert said(run("action_retry_payment", issue_token("member@acme.example"))) == ["utter_only_admin_can"]
+    assert said(run("action_retry_payment", None)) == ["utter_retry_payment", "utter_sign_in_for_account"]
+
+
+def test_a_declined_retry_gives_the_reason(database_url: str) -> None:
+    from sqlalchemy import update
+    with session_scope(engine_for(database_url)) as session:
+        account_id = session.execute(select(m.User.account_id).where(m.User.email == "admin@umbrella.example")).scalar_one()
+        session.execute(update(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id).values(last4="9995"))
+    token = issue_token("admin@umbrella.example")
+    declined = run("action_answer_pending", token, intent="affirm", slots={"pending_change": "retry_confirm"})
+    assert said(declined) == ["utter_retry_declined", "utter_reason_insufficient_funds"]

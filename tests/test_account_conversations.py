@@ -113,3 +113,12 @@ def test_hostile_text_while_signed_in_changes_nothing(any_assistant, text: str) 
     sender = uuid.uuid4().hex
     assert _say(assistant, text, "admin@acme.example", sender)
     assert "overdue" in _say(assistant, "what plan am I on and is it paid?", "admin@acme.example", sender)
+
+
+def test_retry_payment_in_french_over_rest(any_assistant) -> None:
+    sender = uuid.uuid4().hex
+    offer = _say(any_assistant, "relancez le paiement de mon abonnement svp", "admin@umbrella.example", sender)
+    assert "4444" in offer and "99,00 €" in offer
+    done = _say(any_assistant, "oui", "admin@umbrella.example", sender)
+    assert "Le paiement est passé" in done
+    assert "aucun paiement en échec" in _say(any_assistant, "réessayez le prélèvement", "admin@umbrella.example", sender)
