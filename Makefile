@@ -15,7 +15,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token run shell test bench-nlu clean
+.PHONY: setup train db token dunning run shell test bench-nlu clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,10 @@ db: $(VENV)/.installed
 token: $(VENV)/.installed
 	@case "$(USER)" in *@*) $(PY) -m actions.identity "$(USER)";; \
 	  *) echo "usage: make token USER=admin@acme.example" >&2; exit 2;; esac
+
+# Scheduled retries of past_due subscriptions and the downgrade after the grace period (cron: README).
+dunning: $(VENV)/.installed
+	$(PY) -m actions.dunning
 
 run: $(MODEL) db
 	scripts/run.sh
