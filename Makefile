@@ -15,7 +15,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test bench-nlu clean
+.PHONY: setup train db token dunning run shell test bench-nlu bench-retry clean
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,10 @@ test: $(MODEL)
 
 bench-nlu: setup
 	$(PY) bench/nlu_bench.py
+
+bench-retry: setup
+	$(PY) bench/retry_bench.py --database sqlite
+	$(PY) bench/retry_bench.py --database postgresql
 
 clean:
 	rm -rf models .rasa .run results bench/out

@@ -1,0 +1,84 @@
+"""Payment retry benchmark: retries per second with concurrency, and p95 of one retry (sandbox gateway).
+
+    python bench/retry_bench.py [--database sqlite|postgresql] [--accounts 400] [--threads 8]
+
+Fills a fresh database with past_due accounts (one open invoice each), then retries every invoice
+once from a pool of threads, as many chat sessions would. Prints throughput and latency percentiles.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions import models as m  # noqa: E402
+from actions.accounts import now_utc  # noqa: E402
+from actions.db import engine_for, session_scope  # noqa: E402
+from actions.gateway import SandboxGateway  # noqa: E402
+from actions.payment_retry import retry_payment  # noqa: E402
+from tests.conftest import PG_URL, prepare_database  # noqa: E402
+
+
+def add_past_due_accounts(url: str, count: int) -> list[str]:
+    now = now_utc()
+    emails = []
+    with session_scope(engine_for(url)) as session:
+        plan = session.query(m.Plan).filter_by(code="standard").one()
+        for i in range(count):
+            account = m.Account(portal=f"bench{i}.example", name=f"Bench {i}")
+            session.add(account)
+            session.flush()
+            email = f"admin@bench{i}.example"
+            session.add(m.User(account_id=account.id, email=email, name="Admin", role="admin"))
+            subscription = m.Subscription(account_id=account.id, plan_id=plan.id, billing_cycle="monthly",
+                                          status="past_due", current_period_end=now - timedelta(days=2))
+            session.add(subscription)
+            session.add(m.PaymentMethod(account_id=account.id, brand="visa", last4="4242", exp_month=12,
+                                        exp_year=now.year + 2))
+            session.flush()
+            session.add(m.Invoice(account_id=account.id, subscription_id=subscription.id, amount_minor=9900,
+                                  currency="EUR", period_start=now - timedelta(days=2),
+                                  period_end=now + timedelta(days=28), status="open", created_at=now))
+            emails.append(email)
+    return emails
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--accounts", type=int, default=400)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.db" if args.database == "sqlite" else PG_URL
+        prepare_database(url)
+        emails = add_past_due_accounts(url, args.accounts)
+        gateway, engine = SandboxGateway(), engine_for(url)
+
+        def one(email: str) -> tuple[str, float]:
+            started = time.perf_counter()
+            outcome = retry_payment(engine, gateway, email, "bench", "en", now_utc(), 3)
+            return outcome.status, (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.threads) as pool:
+            results = list(pool.map(one, emails))
+        elapsed = time.perf_counter() - started
+    latencies = sorted(ms for _, ms in results)
+    succeeded = sum(status == "succeeded" for status, _ in results)
+    print(f"{args.database}: {len(results)} retries with {args.threads} threads in {elapsed:.2f} s "
+          f"= {len(results) / elapsed:.0f} retries/s; {succeeded} succeeded, {gateway.charges} charges")
+    print(f"one retry: p50 {statistics.median(latencies):.1f} ms, "
+          f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
