@@ -18,6 +18,8 @@ class Card:
     last4: str
     exp_month: int
     exp_year: int
+    gateway_customer: Optional[str] = None
+    gateway_method: Optional[str] = None
 
     def expired(self, now: datetime) -> bool:
         return (self.exp_year, self.exp_month) < (now.year, now.month)
@@ -111,7 +113,8 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
         period_end=m.utc(subscription.current_period_end) if subscription.current_period_end else None,
         cancel_at_period_end=subscription.cancel_at_period_end,
         discount_percent=subscription.discount_percent,
-        card=Card(card_row.brand, card_row.last4, card_row.exp_month, card_row.exp_year) if card_row else None,
+        card=Card(card_row.brand, card_row.last4, card_row.exp_month, card_row.exp_year,
+                  card_row.gateway_customer, card_row.gateway_method) if card_row else None,
         last_failure_reason=failures[-1].failure_reason if failures else None,
         first_failure_at=m.utc(failures[0].attempted_at) if failures else None,
         failed_attempts=len(failures),

@@ -98,6 +98,8 @@ class PaymentMethod(Base):
     exp_month: Mapped[int] = Column(Integer, nullable=False)
     exp_year: Mapped[int] = Column(Integer, nullable=False)
     is_default: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    gateway_customer: Mapped[Optional[str]] = Column(String(64))  # e.g. Stripe cus_...
+    gateway_method: Mapped[Optional[str]] = Column(String(64))  # e.g. Stripe pm_...
 
 
 class Invoice(Base):

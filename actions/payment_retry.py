@@ -67,7 +67,7 @@ def _card(session: Session, account_id: int) -> Optional[Card]:
     row = session.execute(
         select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
     ).scalars().first()
-    return Card(row.brand, row.last4, row.exp_month, row.exp_year) if row else None
+    return Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method) if row else None
 
 
 def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
