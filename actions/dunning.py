@@ -20,7 +20,7 @@ from actions import models as m
 from actions.accounts import now_utc
 from actions.db import engine, session_scope
 from actions.gateway import PaymentGateway, configured_gateway
-from actions.payment_retry import RetryOutcome, finish_attempt, start_attempt
+from actions.payment_retry import RetryOutcome, finish_attempt, reconcile_unknown, start_attempt
 from actions.product import product
 
 
@@ -71,6 +71,7 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
 
 def run_dunning(bind: Engine, gateway: PaymentGateway, now: datetime) -> DunningReport:
     report = DunningReport()
+    reconcile_unknown(bind, gateway, now)  # settle lost answers first, by key, before deciding anything
     with session_scope(bind) as session:
         ids = session.execute(select(m.Subscription.id).where(m.Subscription.status == "past_due")).scalars().all()
     for subscription_id in ids:

@@ -122,3 +122,12 @@ def test_retry_payment_in_french_over_rest(any_assistant) -> None:
     done = _say(any_assistant, "oui", "admin@umbrella.example", sender)
     assert "Le paiement est passé" in done
     assert "aucun paiement en échec" in _say(any_assistant, "réessayez le prélèvement", "admin@umbrella.example", sender)
+
+
+def test_retry_payment_in_english_for_those_who_cannot(any_assistant) -> None:
+    expired = _say(any_assistant, "please retry my failed payment now", "admin@acme.example")
+    assert "has expired" in expired and "4242" in expired
+    member = _say(any_assistant, "please retry my failed payment now", "member@acme.example")
+    assert "admin@acme.example" in member
+    anonymous = _say(any_assistant, "please retry my failed payment now", None)
+    assert "Purchase history" in anonymous and "sign in" in anonymous
