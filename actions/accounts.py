@@ -10,19 +10,7 @@ from sqlalchemy.orm import Session
 
 from actions import models as m
 from actions.product import product
-
-
-@dataclass(frozen=True)
-class Card:
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    gateway_customer: Optional[str] = None
-    gateway_method: Optional[str] = None
-
-    def expired(self, now: datetime) -> bool:
-        return (self.exp_year, self.exp_month) < (now.year, now.month)
+from actions.queries import Card, default_card
 
 
 @dataclass(frozen=True)
@@ -99,9 +87,6 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
     plan = subscription.plan
     free = session.execute(select(m.Plan).where(m.Plan.code == "free")).scalar_one()
     admin = next((u for u in account.users if u.role == "admin"), user)
-    card_row = session.execute(
-        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account.id, m.PaymentMethod.is_default)
-    ).scalars().first()
     balance = session.get(m.TelephonyBalance, account.id)
     failures = _failures(session, account.id, only_open=subscription.status == "past_due")
     price = plan.monthly_price_minor if subscription.billing_cycle == "monthly" else plan.yearly_price_minor
@@ -113,8 +98,7 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
         period_end=m.utc(subscription.current_period_end) if subscription.current_period_end else None,
         cancel_at_period_end=subscription.cancel_at_period_end,
         discount_percent=subscription.discount_percent,
-        card=Card(card_row.brand, card_row.last4, card_row.exp_month, card_row.exp_year,
-                  card_row.gateway_customer, card_row.gateway_method) if card_row else None,
+        card=default_card(session, account.id),
         last_failure_reason=failures[-1].failure_reason if failures else None,
         first_failure_at=m.utc(failures[0].attempted_at) if failures else None,
         failed_attempts=len(failures),

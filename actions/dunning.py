@@ -22,6 +22,7 @@ from actions.db import engine, session_scope
 from actions.gateway import PaymentGateway, configured_gateway
 from actions.payment_retry import RetryOutcome, finish_attempt, reconcile_unknown, start_attempt
 from actions.product import product
+from actions.queries import admin_email
 
 
 @dataclass
@@ -30,16 +31,11 @@ class DunningReport:
     downgraded: List[str] = field(default_factory=list)
 
 
-def _admin_email(session: Session, account_id: int) -> str:
-    return session.execute(select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin")
-                           .order_by(m.User.id)).scalars().first() or ""
-
-
 def _downgrade_if_grace_over(session: Session, subscription_id: int, now: datetime) -> tuple[bool, bool, str]:
     """Returns (downgraded, retry_due, admin email) for one subscription, with its row locked."""
     subscription = session.execute(select(m.Subscription).where(m.Subscription.id == subscription_id)
                                    .with_for_update()).scalar_one()
-    admin = _admin_email(session, subscription.account_id)
+    admin = admin_email(session, subscription.account_id)
     if subscription.status != "past_due":
         return False, False, admin
     invoice = session.execute(select(m.Invoice).where(m.Invoice.subscription_id == subscription.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Optional, Protocol
 
-from actions.accounts import Card
+from actions.queries import Card
 
 
 @dataclass(frozen=True)

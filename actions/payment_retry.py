@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from actions import models as m
-from actions.accounts import Card
+from actions.queries import Card
 from actions.db import session_scope
 from actions.gateway import ChargeResult, GatewayTimeout, PaymentGateway
+from actions.queries import admin_email, default_card, locked_subscription
 
 IN_FLIGHT = ("pending", "unknown")
 
@@ -46,16 +47,6 @@ class Ticket:
     card: Card
 
 
-def _user_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
-    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
-    if user is None:
-        return None, None
-    subscription = session.execute(
-        select(m.Subscription).where(m.Subscription.account_id == user.account_id).with_for_update()
-    ).scalar_one()
-    return user, subscription
-
-
 def _open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
     return session.execute(
         select(m.Invoice).where(m.Invoice.account_id == account_id, m.Invoice.status == "open")
@@ -63,17 +54,10 @@ def _open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
     ).scalar_one_or_none()
 
 
-def _card(session: Session, account_id: int) -> Optional[Card]:
-    row = session.execute(
-        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
-    ).scalars().first()
-    return Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method) if row else None
-
-
 def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
                   triggered_by: str = "bot") -> RetryOutcome | Ticket:
     """Step 1: a Ticket when a charge may go ahead, otherwise why not."""
-    user, subscription = _user_subscription(session, email)
+    user, subscription = locked_subscription(session, email)
     if user is None or subscription is None:
         return RetryOutcome("unknown_user")
     if triggered_by == "bot" and user.role != "admin":
@@ -84,7 +68,7 @@ def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
     attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()
     if any(a.outcome in IN_FLIGHT for a in attempts):
         return RetryOutcome("in_progress")
-    card = _card(session, user.account_id)
+    card = default_card(session, user.account_id)
     if card is None or card.expired(now):
         return RetryOutcome("card_expired")
     recent = [a for a in attempts if a.triggered_by == triggered_by and m.utc(a.attempted_at) > now - timedelta(days=1)]
@@ -119,16 +103,11 @@ def finish_attempt(session: Session, ticket: Ticket, result: Optional[ChargeResu
     subscription = session.get(m.Subscription, invoice.subscription_id)
     subscription.status, subscription.current_period_end = "active", invoice.period_end
     _audit(session, actor, invoice.account_id, "payment.retry_succeeded", conversation_id, details, now)
-    session.add(m.OutboxEmail(created_at=now, to_email=_admin(session, invoice.account_id),
+    session.add(m.OutboxEmail(created_at=now, to_email=admin_email(session, invoice.account_id),
                               template="payment_receipt", language=language,
                               payload={**details, "renewed_until": invoice.period_end.isoformat()},
                               idempotency_key=f"receipt-{ticket.idempotency_key}"))
     return RetryOutcome("succeeded", renewed_until=m.utc(invoice.period_end))
-
-
-def _admin(session: Session, account_id: int) -> str:
-    return session.execute(select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin")
-                           .order_by(m.User.id)).scalars().first() or ""
 
 
 def _audit(session: Session, actor: str, account_id: int, action: str, conversation_id: str,
@@ -165,8 +144,8 @@ def reconcile_unknown(engine: Engine, gateway: PaymentGateway, now: datetime) ->
             continue
         with session_scope(engine) as session:
             account_id = session.get(m.Invoice, invoice_id).account_id
-            ticket = Ticket(attempt_id, key, amount, currency, _card(session, account_id))
-            finish_attempt(session, ticket, result, _admin(session, account_id), "reconciliation", "en", now)
+            ticket = Ticket(attempt_id, key, amount, currency, default_card(session, account_id))
+            finish_attempt(session, ticket, result, admin_email(session, account_id), "reconciliation", "en", now)
         settled += 1
     return settled
 

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import stripe
 
-from actions.accounts import Card
+from actions.queries import Card
 from actions.gateway import ChargeResult, GatewayTimeout
 
 # Stripe decline codes -> the five reasons the help page gives

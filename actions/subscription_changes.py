@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import models as m
 from actions.product import product
+from actions.queries import admin_email, locked_subscription
 
 CANCEL = "cancel"
 DOWNGRADE = "downgrade"
@@ -25,22 +25,6 @@ class ChangeOutcome:
     status: str  # done, already, not_admin, not_allowed, unknown_user
     effective: Optional[datetime] = None
     admin_email: Optional[str] = None
-
-
-def _locked_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
-    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
-    if user is None:
-        return None, None
-    subscription = session.execute(
-        select(m.Subscription).where(m.Subscription.account_id == user.account_id).with_for_update()
-    ).scalar_one()
-    return user, subscription
-
-
-def _admin_email(session: Session, account_id: int) -> Optional[str]:
-    return session.execute(
-        select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin").order_by(m.User.id)
-    ).scalars().first()
 
 
 def _record(session: Session, user: m.User, action: str, conversation_id: str, details: dict,
@@ -56,11 +40,11 @@ def _record(session: Session, user: m.User, action: str, conversation_id: str, d
 def schedule_end(session: Session, email: str, kind: str, conversation_id: str, language: str,
                  now: datetime) -> ChangeOutcome:
     """Cancels (kind=cancel) or downgrades to free (kind=downgrade) at the end of the paid period."""
-    user, subscription = _locked_subscription(session, email)
+    user, subscription = locked_subscription(session, email)
     if user is None or subscription is None:
         return ChangeOutcome("unknown_user")
     if user.role != "admin":
-        return ChangeOutcome("not_admin", admin_email=_admin_email(session, user.account_id))
+        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
     if user.account.edition != "cloud" or subscription.status in ("free", "canceled"):
         return ChangeOutcome("not_allowed")
     end = m.utc(subscription.current_period_end) if subscription.current_period_end else now
@@ -79,11 +63,11 @@ def schedule_end(session: Session, email: str, kind: str, conversation_id: str, 
 
 def accept_retention_offer(session: Session, email: str, conversation_id: str, now: datetime) -> ChangeOutcome:
     """Applies the one retention offer of product.yml; a second acceptance changes nothing."""
-    user, subscription = _locked_subscription(session, email)
+    user, subscription = locked_subscription(session, email)
     if user is None or subscription is None:
         return ChangeOutcome("unknown_user")
     if user.role != "admin":
-        return ChangeOutcome("not_admin", admin_email=_admin_email(session, user.account_id))
+        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
     if subscription.discount_percent:
         return ChangeOutcome("already")
     facts = product()

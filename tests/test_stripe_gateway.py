@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select, update
 
 from actions import models as m
-from actions.accounts import Card, now_utc
+from actions.accounts import now_utc
+from actions.queries import Card
 from actions.db import engine_for, session_scope
 from actions.gateway import GatewayTimeout
 from actions.payment_retry import reconcile_unknown, retry_payment

@@ -1,0 +1,49 @@
+"""Lookups shared by the services that read or change a customer's subscription."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import models as m
+
+
+@dataclass(frozen=True)
+class Card:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    gateway_customer: Optional[str] = None
+    gateway_method: Optional[str] = None
+
+    def expired(self, now: datetime) -> bool:
+        return (self.exp_year, self.exp_month) < (now.year, now.month)
+
+
+def locked_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
+    """The user and their account's subscription, the subscription row locked until the transaction ends."""
+    user = session.execute(select(m.User).where(m.User.email == email.lower())).scalar_one_or_none()
+    if user is None:
+        return None, None
+    subscription = session.execute(
+        select(m.Subscription).where(m.Subscription.account_id == user.account_id).with_for_update()
+    ).scalar_one()
+    return user, subscription
+
+
+def admin_email(session: Session, account_id: int) -> str:
+    """The account admin's email (the first admin if there are several)."""
+    return session.execute(
+        select(m.User.email).where(m.User.account_id == account_id, m.User.role == "admin").order_by(m.User.id)
+    ).scalars().first() or ""
+
+
+def default_card(session: Session, account_id: int) -> Optional[Card]:
+    row = session.execute(
+        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
+    ).scalars().first()
+    return Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method) if row else None
