@@ -22,7 +22,7 @@ from actions.db import engine, session_scope
 from actions.gateway import PaymentGateway, configured_gateway
 from actions.payment_retry import RetryOutcome, finish_attempt, reconcile_unknown, start_attempt
 from actions.product import product
-from actions.queries import admin_email
+from actions.queries import admin_email, audit, queue_email
 
 
 @dataclass
@@ -54,10 +54,9 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
         subscription.status, subscription.plan_id, subscription.auto_renew = "free", free.id, False
         invoice.status = "void"
         details = {"invoice": invoice.id, "failed_attempts": len(failures)}
-        session.add(m.AuditLog(at=now, actor_email="dunning", account_id=subscription.account_id,
-                               action="subscription.downgraded_after_grace", details=details))
-        session.add(m.OutboxEmail(created_at=now, to_email=admin, template="downgraded_to_free", language="en",
-                                  payload=details, idempotency_key=f"downgrade-{invoice.id}"))
+        audit(session, "dunning", subscription.account_id, "subscription.downgraded_after_grace", None, details, now)
+        language = session.execute(select(m.User.language).where(m.User.email == admin)).scalar_one_or_none() or "en"
+        queue_email(session, admin, "downgraded_to_free", language, details, f"downgrade-{invoice.id}", now)
         return True, False, admin
     done = sum(1 for a in attempts if a.triggered_by == "dunning")
     schedule = [int(days) for days in product()["dunning_retry_days"]]

@@ -22,7 +22,7 @@ from actions import models as m
 from actions.queries import Card
 from actions.db import session_scope
 from actions.gateway import ChargeResult, GatewayTimeout, PaymentGateway
-from actions.queries import admin_email, default_card, locked_subscription
+from actions.queries import admin_email, audit, default_card, locked_subscription, queue_email
 
 IN_FLIGHT = ("pending", "unknown")
 
@@ -92,28 +92,20 @@ def finish_attempt(session: Session, ticket: Ticket, result: Optional[ChargeResu
                "currency": ticket.currency}
     if result is None:
         attempt.outcome = "unknown"
-        _audit(session, actor, invoice.account_id, "payment.retry_unknown", conversation_id, details, now)
+        audit(session, actor, invoice.account_id, "payment.retry_unknown", conversation_id, details, now)
         return RetryOutcome("unknown")
     attempt.outcome, attempt.failure_reason, attempt.gateway_reference = result.outcome, result.failure_reason, result.reference
     if result.outcome != "succeeded":
-        _audit(session, actor, invoice.account_id, "payment.retry_declined", conversation_id,
+        audit(session, actor, invoice.account_id, "payment.retry_declined", conversation_id,
                {**details, "reason": result.failure_reason}, now)
         return RetryOutcome("declined", failure_reason=result.failure_reason)
     invoice.status = "paid"
     subscription = session.get(m.Subscription, invoice.subscription_id)
     subscription.status, subscription.current_period_end = "active", invoice.period_end
-    _audit(session, actor, invoice.account_id, "payment.retry_succeeded", conversation_id, details, now)
-    session.add(m.OutboxEmail(created_at=now, to_email=admin_email(session, invoice.account_id),
-                              template="payment_receipt", language=language,
-                              payload={**details, "renewed_until": invoice.period_end.isoformat()},
-                              idempotency_key=f"receipt-{ticket.idempotency_key}"))
+    audit(session, actor, invoice.account_id, "payment.retry_succeeded", conversation_id, details, now)
+    queue_email(session, admin_email(session, invoice.account_id), "payment_receipt", language,
+                {**details, "renewed_until": invoice.period_end.isoformat()}, f"receipt-{ticket.idempotency_key}", now)
     return RetryOutcome("succeeded", renewed_until=m.utc(invoice.period_end))
-
-
-def _audit(session: Session, actor: str, account_id: int, action: str, conversation_id: str,
-           details: dict, now: datetime) -> None:
-    session.add(m.AuditLog(at=now, actor_email=actor, account_id=account_id, action=action,
-                           conversation_id=conversation_id, details=details))
 
 
 def retry_payment(engine: Engine, gateway: PaymentGateway, email: str, conversation_id: str, language: str,

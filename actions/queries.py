@@ -47,3 +47,17 @@ def default_card(session: Session, account_id: int) -> Optional[Card]:
         select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
     ).scalars().first()
     return Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method) if row else None
+
+
+def audit(session: Session, actor: str, account_id: int, action: str, conversation_id: Optional[str],
+          details: dict, now: datetime) -> None:
+    """Who did what, when, from which conversation."""
+    session.add(m.AuditLog(at=now, actor_email=actor, account_id=account_id, action=action,
+                           conversation_id=conversation_id, details=details))
+
+
+def queue_email(session: Session, to: str, template: str, language: str, payload: dict, key: str,
+                now: datetime) -> None:
+    """An email for the outbox; `key` is unique, so the same email is never queued twice."""
+    session.add(m.OutboxEmail(created_at=now, to_email=to, template=template, language=language,
+                              payload=payload, idempotency_key=key))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions import models as m
 from actions.product import product
-from actions.queries import admin_email, locked_subscription
+from actions.queries import admin_email, audit, locked_subscription, queue_email
 
 CANCEL = "cancel"
 DOWNGRADE = "downgrade"
@@ -25,16 +25,6 @@ class ChangeOutcome:
     status: str  # done, already, not_admin, not_allowed, unknown_user
     effective: Optional[datetime] = None
     admin_email: Optional[str] = None
-
-
-def _record(session: Session, user: m.User, action: str, conversation_id: str, details: dict,
-            now: datetime, email_template: Optional[str] = None, language: str = "en",
-            idempotency_key: Optional[str] = None) -> None:
-    session.add(m.AuditLog(at=now, actor_email=user.email, account_id=user.account_id, action=action,
-                           conversation_id=conversation_id, details=details))
-    if email_template:
-        session.add(m.OutboxEmail(created_at=now, to_email=user.email, template=email_template, language=language,
-                                  payload=details, idempotency_key=idempotency_key or f"{action}:{user.account_id}"))
 
 
 def schedule_end(session: Session, email: str, kind: str, conversation_id: str, language: str,
@@ -55,9 +45,9 @@ def schedule_end(session: Session, email: str, kind: str, conversation_id: str, 
     subscription.auto_renew = False
     subscription.canceled_at = now
     details = {"kind": kind, "effective": effective.isoformat(), "plan": subscription.plan.code}
-    _record(session, user, f"subscription.{kind}", conversation_id, details, now,
-            email_template=f"{kind}_confirmation", language=language,
-            idempotency_key=f"{kind}:{subscription.id}:{effective.date().isoformat()}")
+    audit(session, user.email, user.account_id, f"subscription.{kind}", conversation_id, details, now)
+    queue_email(session, user.email, f"{kind}_confirmation", language, details,
+                f"{kind}:{subscription.id}:{effective.date().isoformat()}", now)
     return ChangeOutcome("done", effective=effective)
 
 
@@ -73,6 +63,6 @@ def accept_retention_offer(session: Session, email: str, conversation_id: str, n
     facts = product()
     subscription.discount_percent = int(facts["retention_discount_percent"])
     subscription.discount_until = now + timedelta(days=30 * int(facts["retention_discount_months"]))
-    _record(session, user, "retention_offer.accepted", conversation_id,
-            {"percent": subscription.discount_percent, "until": subscription.discount_until.isoformat()}, now)
+    audit(session, user.email, user.account_id, "retention_offer.accepted", conversation_id,
+          {"percent": subscription.discount_percent, "until": subscription.discount_until.isoformat()}, now)
     return ChangeOutcome("done")
