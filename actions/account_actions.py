@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from actions.accounts import AccountView, account_view, now_utc
 from actions.db import engine, session_scope
-from actions.gateway import configured_gateway
-from actions.payment_retry import retry_payment
 from actions.formatting import day, money, number
+from actions.gateway import configured_gateway
 from actions.identity import verified_email
+from actions.payment_retry import retry_payment
 from actions.product import product
-from actions.subscription_changes import CANCEL, DOWNGRADE, accept_retention_offer, schedule_end
+from actions.subscription_changes import CANCEL, DOWNGRADE, accept_retention_offer, effective_date, schedule_end
 
 PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm", "retry_confirm")
 
@@ -56,7 +56,7 @@ class Turn:
     conversation_id: str
     session: Session
     replies: List[Reply] = field(default_factory=list)
-    after_commit: Optional[Any] = None  # work that runs its own transactions (a payment)
+    after_commit: Optional[Callable[["Turn"], None]] = None  # work with its own transactions (a payment)
 
     def say(self, response: str, **params: Any) -> None:
         self.replies.append((response, params))
@@ -74,9 +74,7 @@ class Turn:
 
     @property
     def change_date(self) -> datetime:
-        """A change takes effect at the end of the paid period, or now if that is already over."""
-        end = self.view.period_end
-        return end if end and end > self.now else self.now
+        return effective_date(self.view.period_end, self.now)
 
     def free_limits(self) -> Dict[str, Any]:
         return {"max_users": self.view.free_max_users, "max_storage_gb": self.view.free_storage_gb}

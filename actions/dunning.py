@@ -22,7 +22,7 @@ from actions.db import engine, session_scope
 from actions.gateway import PaymentGateway, configured_gateway
 from actions.payment_retry import RetryOutcome, finish_attempt, reconcile_unknown, start_attempt
 from actions.product import product
-from actions.queries import admin_email, audit, queue_email
+from actions.queries import admin_email, audit, open_invoice, queue_email
 
 
 @dataclass
@@ -38,9 +38,7 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
     admin = admin_email(session, subscription.account_id)
     if subscription.status != "past_due":
         return False, False, admin
-    invoice = session.execute(select(m.Invoice).where(m.Invoice.subscription_id == subscription.id,
-                                                      m.Invoice.status == "open")
-                              .order_by(m.Invoice.created_at.desc()).limit(1)).scalar_one_or_none()
+    invoice = open_invoice(session, subscription.account_id)
     if invoice is None:
         return False, False, admin
     attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)

@@ -22,7 +22,7 @@ from actions import models as m
 from actions.queries import Card
 from actions.db import session_scope
 from actions.gateway import ChargeResult, GatewayTimeout, PaymentGateway
-from actions.queries import admin_email, audit, default_card, locked_subscription, queue_email
+from actions.queries import admin_email, audit, default_card, locked_subscription, open_invoice, queue_email
 
 IN_FLIGHT = ("pending", "unknown")
 
@@ -47,13 +47,6 @@ class Ticket:
     card: Card
 
 
-def _open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
-    return session.execute(
-        select(m.Invoice).where(m.Invoice.account_id == account_id, m.Invoice.status == "open")
-        .order_by(m.Invoice.created_at.desc()).limit(1)
-    ).scalar_one_or_none()
-
-
 def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
                   triggered_by: str = "bot") -> RetryOutcome | Ticket:
     """Step 1: a Ticket when a charge may go ahead, otherwise why not."""
@@ -62,7 +55,7 @@ def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
         return RetryOutcome("unknown_user")
     if triggered_by == "bot" and user.role != "admin":
         return RetryOutcome("not_admin")
-    invoice = _open_invoice(session, user.account_id)
+    invoice = open_invoice(session, user.account_id)
     if subscription.status != "past_due" or invoice is None:
         return RetryOutcome("already_paid" if subscription.status == "active" else "not_past_due")
     attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()

@@ -42,6 +42,14 @@ def admin_email(session: Session, account_id: int) -> str:
     ).scalars().first() or ""
 
 
+def open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
+    """The latest unpaid invoice of an account, if any."""
+    return session.execute(
+        select(m.Invoice).where(m.Invoice.account_id == account_id, m.Invoice.status == "open")
+        .order_by(m.Invoice.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def default_card(session: Session, account_id: int) -> Optional[Card]:
     row = session.execute(
         select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)

@@ -27,6 +27,11 @@ class ChangeOutcome:
     admin_email: Optional[str] = None
 
 
+def effective_date(period_end: Optional[datetime], now: datetime) -> datetime:
+    """A change takes effect at the end of the paid period, or now if that period is already over."""
+    return max(period_end, now) if period_end else now
+
+
 def schedule_end(session: Session, email: str, kind: str, conversation_id: str, language: str,
                  now: datetime) -> ChangeOutcome:
     """Cancels (kind=cancel) or downgrades to free (kind=downgrade) at the end of the paid period."""
@@ -37,8 +42,7 @@ def schedule_end(session: Session, email: str, kind: str, conversation_id: str, 
         return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
     if user.account.edition != "cloud" or subscription.status in ("free", "canceled"):
         return ChangeOutcome("not_allowed")
-    end = m.utc(subscription.current_period_end) if subscription.current_period_end else now
-    effective = max(end, now)  # a period already over (renewal failed) ends now
+    effective = effective_date(m.utc(subscription.current_period_end) if subscription.current_period_end else None, now)
     if subscription.cancel_at_period_end:
         return ChangeOutcome("already", effective=effective)
     subscription.cancel_at_period_end = True
