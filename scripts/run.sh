@@ -8,6 +8,7 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$ACTIONS_PORT/webhook}
 MODEL=${MODEL:-models/assistant.tar.gz}
+CREDENTIALS=${CREDENTIALS:-credentials.yml}
 RUN_DIR=.run
 LOG_DIR=$RUN_DIR/logs
 LOCK=$RUN_DIR/run-$RASA_PORT.pid
@@ -54,7 +55,7 @@ trap 'exit 130' INT TERM
   >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
 pids+=($!)
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
-  --cors "*" --credentials credentials.yml --endpoints "$ENDPOINTS" \
+  --cors "*" --credentials "$CREDENTIALS" --endpoints "$ENDPOINTS" \
   >"$LOG_DIR/rasa-$RASA_PORT.log" 2>&1 &
 pids+=($!)
 

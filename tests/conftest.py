@@ -45,12 +45,12 @@ class Assistant:
 
 
 def start_assistant(rasa_port: int, actions_port: int, database_url: str,
-                    database: Path | None = None) -> Iterator[Assistant]:
-    """Both servers started by scripts/run.sh on the given ports, the action server on `database_url`."""
+                    database: Path | None = None, extra_env: dict | None = None) -> Iterator[Assistant]:
+    """Both servers started by scripts/run.sh on the given ports, both processes on `database_url`."""
     token = uuid.uuid4().hex
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
            "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token,
-           "DATABASE_URL": database_url}
+           "DATABASE_URL": database_url, **(extra_env or {})}
     for log in Assistant(rasa_port, actions_port, token).logs:
         log.unlink(missing_ok=True)
     process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
