@@ -1,0 +1,95 @@
+/* Demo host page: signs the chat in as a demo user (GET /demo/users, GET /demo/token) and picks its locale.
+ * A real portal would hand the widget the token of its own signed-in customer the same way. */
+(function () {
+  "use strict";
+  var USER_KEY = "demo:user";
+  var LOCALE_KEY = "demo:locale";
+  var TEXT = {
+    fr: {
+      demo: "Démo", signInAs: "Se connecter en tant que", anonymous: "Visiteur anonyme", language: "Langue",
+      heading: "Votre espace client", lead: "Une page de démonstration qui intègre le chat d'assistance avec une seule balise script.",
+      subscription: "Abonnement", subscriptionText: "Consultez votre offre, vos factures et votre moyen de paiement.",
+      team: "Équipe", teamText: "Invitez des collègues et gérez les droits d'administration.",
+      help: "Besoin d'aide\u00a0?", helpText: "Notre assistant répond tout de suite, en français ou en anglais.",
+      openChat: "Ouvrir le chat", guest: "Non connecté", usersFailed: "Impossible de charger les comptes de démo.",
+      tokenFailed: "Impossible d'obtenir un jeton pour ce compte\u00a0: le chat reste anonyme.",
+      expired: "Le chat a refusé le jeton (expiré\u00a0?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf."
+    },
+    en: {
+      demo: "Demo", signInAs: "Sign in as", anonymous: "Anonymous visitor", language: "Language",
+      heading: "Your customer portal", lead: "A demo page that embeds the support chat with a single script tag.",
+      subscription: "Subscription", subscriptionText: "See your plan, your invoices and your payment method.",
+      team: "Team", teamText: "Invite colleagues and manage admin rights.",
+      help: "Need help?", helpText: "Our assistant answers right away, in English or in French.",
+      openChat: "Open the chat", guest: "Not signed in", usersFailed: "Could not load the demo accounts.",
+      tokenFailed: "Could not get a token for this account: the chat stays anonymous.",
+      expired: "The chat refused the token (expired?): choose the account again to get a fresh one."
+    }
+  };
+  var userSelect = document.getElementById("user");
+  var localeSelect = document.getElementById("locale");
+  var who = document.getElementById("who");
+  var message = document.getElementById("demo-message");
+  var users = [];
+
+  function read(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function write(key, value) {
+    try { if (value) localStorage.setItem(key, value); else localStorage.removeItem(key); } catch (e) { /* ignore */ }
+  }
+  function text() { return TEXT[/^fr/i.test(localeSelect.value) ? "fr" : "en"]; }
+  function say(key) { message.textContent = key ? text()[key] : ""; }
+
+  function showWho() {
+    var user = users.filter(function (u) { return u.email === userSelect.value; })[0];
+    who.textContent = user ? user.name + " · " + user.portal + " (" + user.role + ")" : text().guest;
+  }
+
+  function translatePage() {
+    var t = text();
+    document.documentElement.lang = localeSelect.value.slice(0, 2);
+    document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t[node.dataset.i18n]; });
+    showWho();
+  }
+
+  function signIn(email) {
+    write(USER_KEY, email);
+    showWho();
+    say("");
+    if (!email) { window.SupportChat.setToken(null); return Promise.resolve(); }
+    return fetch("/demo/token?email=" + encodeURIComponent(email))
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (body) { window.SupportChat.setToken(body.token); })
+      .catch(function () { say("tokenFailed"); window.SupportChat.setToken(null); });
+  }
+
+  localeSelect.value = read(LOCALE_KEY) || "fr-FR";
+  translatePage();
+  window.SupportChat.setLocale(localeSelect.value);
+
+  fetch("/demo/users")
+    .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+    .then(function (body) {
+      users = body.users || [];
+      users.forEach(function (u) {
+        var option = document.createElement("option");
+        option.value = u.email;
+        option.textContent = u.name + " — " + u.email + " (" + u.role + ", " + u.portal + ")";
+        userSelect.appendChild(option);
+      });
+    })
+    .catch(function () { say("usersFailed"); })
+    .then(function () {
+      var stored = read(USER_KEY);
+      userSelect.value = users.some(function (u) { return u.email === stored; }) ? stored : "";
+      return signIn(userSelect.value);
+    });
+
+  userSelect.addEventListener("change", function () { signIn(userSelect.value); });
+  localeSelect.addEventListener("change", function () {
+    write(LOCALE_KEY, localeSelect.value);
+    translatePage();
+    window.SupportChat.setLocale(localeSelect.value);
+  });
+  document.getElementById("open-chat").addEventListener("click", function () { window.SupportChat.open(); });
+  window.addEventListener("supportchat:token-expired", function () { say("expired"); });
+})();
