@@ -1,0 +1,55 @@
+"""action_handoff: opens (or finds) the conversation's ticket, tells the customer, pauses the bot."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.account_actions import latest_user_metadata, reply_language
+from actions.accounts import now_utc
+from actions.db import session_scope
+from actions.handoff import HandoffRequest, infer_reason, infer_topic, open_ticket, transcript
+from actions.identity import verified_email
+from actions.support_hours import reply_expectation
+
+logger = logging.getLogger(__name__)
+
+
+def handoff_request(tracker: Tracker) -> HandoffRequest:
+    events = list(tracker.events)
+    return HandoffRequest(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel() or "unknown",
+                          language=reply_language(tracker), email=verified_email(latest_user_metadata(tracker)),
+                          reason=infer_reason(events), topic=infer_topic(events), lines=transcript(events))
+
+
+class ActionHandoff(Action):
+    """The ticket and the pause go together: Rasa pauses only once the ticket is committed."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        request = handoff_request(tracker)
+        now = now_utc()
+        try:
+            with session_scope() as session:
+                ticket, created = open_ticket(session, request, now)
+                reference = ticket.reference
+        except SQLAlchemyError as error:
+            logger.warning("no ticket for %s: %s", tracker.sender_id, type(error).__name__)
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return [SlotSet("pending_change", None)]
+        expectation = reply_expectation(now, request.language)
+        if not created:
+            dispatcher.utter_message(response="utter_handoff_already_open", reference=reference)
+        elif expectation["open_now"]:
+            dispatcher.utter_message(response="utter_handoff_created_open", reference=reference, **expectation)
+        else:
+            dispatcher.utter_message(response="utter_handoff_created_closed", reference=reference, **expectation)
+        return [SlotSet("pending_change", None), ConversationPaused()]

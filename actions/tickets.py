@@ -1,0 +1,104 @@
+"""The agents' side of a ticket: the queue, one ticket, assign, reply, resolve or hand back."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import models as m
+from actions.handoff import MAX_TEXT, clean
+from actions.helpdesk import message_data
+
+QUEUE_STATUSES = {"active": ("open", "assigned"), "open": ("open",), "assigned": ("assigned",),
+                  "resolved": ("resolved",)}
+
+
+class TicketError(Exception):
+    """A request the ticket's state does not allow (its `code` is the API's error)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _find(session: Session, reference: str, lock: bool = False) -> m.Ticket:
+    query = select(m.Ticket).where(m.Ticket.reference == reference.strip().upper()[:16])
+    ticket = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if ticket is None:
+        raise TicketError("not_found")
+    return ticket
+
+
+def ticket_row(session: Session, ticket: m.Ticket, now: datetime) -> Dict[str, Any]:
+    account = session.get(m.Account, ticket.account_id) if ticket.account_id else None
+    return {"reference": ticket.reference, "status": ticket.status, "language": ticket.language,
+            "reason": ticket.reason, "topic": ticket.topic, "channel": ticket.channel,
+            "account": account.portal if account else None, "user": ticket.user_email,
+            "created_at": m.utc(ticket.created_at).isoformat(), "assigned_to": ticket.assigned_to,
+            "resolution": ticket.resolution,
+            "waiting_minutes": max(0, int((now - m.utc(ticket.created_at)).total_seconds() // 60)),
+            "headline": (ticket.summary or {}).get("headline", "")}
+
+
+def queue(session: Session, status: str, now: datetime) -> List[Dict[str, Any]]:
+    """Tickets in the given state, oldest first."""
+    statuses = QUEUE_STATUSES.get(status, QUEUE_STATUSES["active"])
+    tickets = session.execute(select(m.Ticket).where(m.Ticket.status.in_(statuses))
+                              .order_by(m.Ticket.created_at, m.Ticket.id).limit(200)).scalars()
+    return [ticket_row(session, ticket, now) for ticket in tickets]
+
+
+def detail(session: Session, reference: str, now: datetime) -> Dict[str, Any]:
+    ticket = _find(session, reference)
+    return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
+            "summary": ticket.summary, "transcript": [message_data(line) for line in ticket.messages]}
+
+
+def assign(session: Session, reference: str, agent: str, now: datetime) -> m.Ticket:
+    ticket = _find(session, reference, lock=True)
+    if ticket.status == "resolved":
+        raise TicketError("resolved")
+    ticket.status, ticket.assigned_to, ticket.updated_at = "assigned", agent, now
+    return ticket
+
+
+def record_reply(session: Session, reference: str, agent: str, text: str, now: datetime) -> m.TicketMessage:
+    """The agent's reply in the transcript; the ticket becomes theirs if nobody had it."""
+    text = (text or "").strip()
+    if not text:
+        raise TicketError("empty")
+    if len(text) > MAX_TEXT:
+        raise TicketError("too_long")
+    ticket = _find(session, reference, lock=True)
+    if ticket.status == "resolved":
+        raise TicketError("resolved")
+    if ticket.status == "open":
+        ticket.status, ticket.assigned_to = "assigned", agent
+    ticket.updated_at = now
+    message = m.TicketMessage(ticket_id=ticket.id, at=now, author="agent", agent=agent, text=clean(text))
+    session.add(message)
+    session.flush()
+    return message
+
+
+def close(session: Session, reference: str, agent: str, resolution: str, now: datetime) -> m.Ticket:
+    """Resolved by the agent, or handed back to the bot: either way the bot takes the conversation again."""
+    ticket = _find(session, reference, lock=True)
+    if ticket.status == "resolved":
+        raise TicketError("resolved")
+    ticket.status, ticket.resolution, ticket.resolved_at, ticket.updated_at = "resolved", resolution, now, now
+    ticket.assigned_to = ticket.assigned_to or agent
+    session.add(m.TicketMessage(ticket_id=ticket.id, at=now, author="system", agent=agent,
+                                text=f"{resolution.replace('_', ' ')} by {agent}"))
+    return ticket
+
+
+def active_conversations(session: Session) -> List[str]:
+    """Conversations a person owns now (the bot stays silent in them)."""
+    return list(session.execute(select(m.Ticket.conversation_id).where(m.Ticket.status != "resolved")).scalars())
+
+
+def conversation_of(session: Session, reference: str) -> Optional[str]:
+    return _find(session, reference).conversation_id

@@ -1,0 +1,1 @@
+"""Rasa-server side: channel connectors, the agent console and the event broker."""
