@@ -17,7 +17,14 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \(
 
 .PHONY: setup train db token dunning run shell test bench-nlu bench-retry clean
 
-setup: $(VENV)/.installed
+WIDGET_LIB := web/node_modules/socket.io-client/dist/socket.io.min.js
+
+setup: $(VENV)/.installed $(WIDGET_LIB)
+
+# The chat widget's socket.io client, from the npm registry (served by the Rasa server, no CDN).
+$(WIDGET_LIB): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: requirements.lock scripts/setup_venv.sh
 	scripts/setup_venv.sh $(VENV)
@@ -44,13 +51,13 @@ token: $(VENV)/.installed
 dunning: $(VENV)/.installed
 	$(PY) -m actions.dunning
 
-run: $(MODEL) db
+run: $(MODEL) $(WIDGET_LIB) db
 	scripts/run.sh
 
 shell: $(MODEL) db
 	scripts/shell.sh
 
-test: $(MODEL)
+test: $(MODEL) $(WIDGET_LIB)
 	$(PY) -m pytest tests
 
 bench-nlu: setup

@@ -13,10 +13,13 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import models as m
 from actions.accounts import AccountView, account_view
+from actions.db import session_scope
 from actions.formatting import day, money
 from actions.helpdesk import enqueue, enqueue_message
 from actions.queries import audit
@@ -197,6 +200,20 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
         audit(session, view.email, view.account_id, "handoff_requested", request.conversation_id,
               {"reference": ticket.reference, "reason": request.reason}, now)
     return ticket, True
+
+
+def request_handoff(engine: Engine, request: HandoffRequest, now: datetime) -> Tuple[str, bool]:
+    """open_ticket in its own transaction: (reference, created). Two requests racing for the same
+    conversation meet at its unique constraint; the loser finds the winner's ticket."""
+    for attempt in range(2):
+        try:
+            with session_scope(engine) as session:
+                ticket, created = open_ticket(session, request, now)
+                return ticket.reference, created
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def add_lines(session: Session, ticket: m.Ticket, lines: Iterable[Line], now: datetime,

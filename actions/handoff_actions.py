@@ -11,8 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_actions import latest_user_metadata, reply_language
 from actions.accounts import now_utc
-from actions.db import session_scope
-from actions.handoff import HandoffRequest, infer_reason, infer_topic, open_ticket, transcript
+from actions.db import engine
+from actions.handoff import HandoffRequest, infer_reason, infer_topic, request_handoff, transcript
 from actions.identity import verified_email
 from actions.support_hours import reply_expectation
 
@@ -38,9 +38,7 @@ class ActionHandoff(Action):
         request = handoff_request(tracker)
         now = now_utc()
         try:
-            with session_scope() as session:
-                ticket, created = open_ticket(session, request, now)
-                reference = ticket.reference
+            reference, created = request_handoff(engine(), request, now)
         except SQLAlchemyError as error:
             logger.warning("no ticket for %s: %s", tracker.sender_id, type(error).__name__)
             dispatcher.utter_message(response="utter_handoff_unavailable")

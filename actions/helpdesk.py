@@ -31,7 +31,7 @@ from actions.product import product
 
 logger = logging.getLogger(__name__)
 
-FIRST_RETRY_SECONDS = 5
+FIRST_RETRY_SECONDS = float(os.environ.get("HELPDESK_RETRY_SECONDS", "5"))
 MAX_RETRY_SECONDS = 600  # a helpdesk down for hours is retried every ten minutes, forever
 LEASE_SECONDS = 60  # a claimed row is not picked again by another worker meanwhile
 HTTP_TIMEOUT = (3.05, 10)

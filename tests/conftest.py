@@ -12,8 +12,11 @@ from typing import Iterator, List
 import pytest
 import requests
 
+from tests.receiver import Receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
+HELPDESK_SECRET = "test-helpdesk-secret"
 
 
 class Assistant:
@@ -79,12 +82,26 @@ def start_assistant(rasa_port: int, actions_port: int, database_url: str,
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory) -> Iterator[Assistant]:
+def helpdesk() -> Iterator[Receiver]:
+    """A loopback helpdesk: records every webhook, answers 503 while `fail_next` > 0."""
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def helpdesk_env(receiver: Receiver) -> dict:
+    return {"HELPDESK_MODE": "generic", "HELPDESK_URL": f"{receiver.url}/hook", "HELPDESK_SECRET": HELPDESK_SECRET,
+            "HELPDESK_POLL_SECONDS": "0.3", "HELPDESK_RETRY_SECONDS": "0.2"}
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, helpdesk) -> Iterator[Assistant]:
     """The assistant with its own fresh SQLite demo database (the embedded default)."""
     database = tmp_path_factory.mktemp("db") / "assistant.db"
     prepare_database(f"sqlite:///{database}")
     yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)),
-                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)), f"sqlite:///{database}", database)
+                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)), f"sqlite:///{database}", database,
+                               extra_env=helpdesk_env(helpdesk))
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +117,7 @@ def assistant_on_postgres() -> Iterator[Assistant]:
     url = PG_URL.rsplit("/", 1)[0] + "/assistant_server_test"
     prepare_database(url)
     yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)) + 1,
-                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1, url)
+                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1, url, extra_env={"HELPDESK_MODE": "off"})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
