@@ -154,7 +154,7 @@ def account_facts(view: AccountView, now: datetime) -> List[Dict[str, str]]:
         facts.append({"label": "Period ends", "value": day(view.period_end, "en")})
     if view.last_failure_reason:
         facts.append({"label": "Last failure", "value": f"{view.last_failure_reason.replace('_', ' ')} "
-                                                        f"({view.failed_attempts} failed attempts)"})
+                                                        f"(failed attempts: {view.failed_attempts})"})
     if view.status == "past_due" and view.grace_end:
         facts.append({"label": "Grace period ends",
                       "value": f"{day(view.grace_end, 'en')} ({view.grace_days_left(now)} days left)"})
