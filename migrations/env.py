@@ -5,6 +5,7 @@ from alembic import context
 
 from actions.db import engine_for, database_url
 from actions.models import Base
+import actions.link_models  # noqa: F401,E402 (its tables share Base.metadata)
 
 config = context.config
 if config.config_file_name is not None:

@@ -1,10 +1,9 @@
-"""A real socket.io client for the chat channel, as the widget talks to it."""
+"""A real socket.io client for the chat channel (channels/socketio.py), as the widget talks to it."""
 from __future__ import annotations
 
 import logging
 import queue
-import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import socketio
 
@@ -12,36 +11,50 @@ logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue
 
 
 class ChatClient:
-    def __init__(self, url: str, custom_data: Optional[Dict[str, Any]] = None) -> None:
+    """Connects with `auth` ({"token", "locale", "session"}); the server decides the conversation."""
+
+    def __init__(self, url: str, auth: Optional[Dict[str, Any]] = None) -> None:
         self.url = url
-        self.custom_data = custom_data or {}
-        self.session_id = uuid.uuid4().hex
+        self.auth = auth or {}
         self.replies: "queue.Queue[dict]" = queue.Queue()
+        self.confirmed: "queue.Queue[dict]" = queue.Queue()
+        self.histories: "queue.Queue[list]" = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", self.replies.put)
+        self.client.on("session_confirm", self.confirmed.put)
+        self.client.on("history", lambda data: self.histories.put(data.get("messages", [])))
+        self.session: Dict[str, Any] = {}
+        self.history: List[dict] = []
 
     def __enter__(self) -> "ChatClient":
-        self.client.connect(self.url, transports=["polling"], socketio_path="/socket.io", wait_timeout=30)
-        self.client.emit("session_request", {"session_id": self.session_id})
+        self.client.connect(self.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io",
+                            wait_timeout=30)
+        self.session = self.confirmed.get(timeout=30)
+        self.history = self.histories.get(timeout=30)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.client.disconnect()
 
+    def emit(self, data: Any) -> None:
+        self.client.emit("user_uttered", data)
+
     def send(self, text: str, wait: float = 60) -> str:
         """Sends a message and returns the bot's answer ('' if it says nothing within `wait` seconds)."""
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
-                                          "customData": self.custom_data})
+        self.emit({"message": text})
         return self.receive(wait)
 
     def receive(self, wait: float = 30) -> str:
         """Every message received until three quiet seconds follow the first one."""
+        return "\n".join(message.get("text", "") for message in self.receive_messages(wait))
+
+    def receive_messages(self, wait: float = 30) -> List[dict]:
         try:
-            texts = [self.replies.get(timeout=wait).get("text", "")]
+            messages = [self.replies.get(timeout=wait)]
         except queue.Empty:
-            return ""
+            return []
         while True:
             try:
-                texts.append(self.replies.get(timeout=3).get("text", ""))
+                messages.append(self.replies.get(timeout=3))
             except queue.Empty:
-                return "\n".join(texts)
+                return messages
