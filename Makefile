@@ -15,7 +15,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test bench-nlu bench-retry clean
+.PHONY: setup train db token dunning run shell test bench-nlu bench-retry bench-handoff clean
 
 WIDGET_LIB := web/node_modules/socket.io-client/dist/socket.io.min.js
 
@@ -66,6 +66,10 @@ bench-nlu: setup
 bench-retry: setup
 	$(PY) bench/retry_bench.py --database sqlite
 	$(PY) bench/retry_bench.py --database postgresql
+
+bench-handoff: setup
+	$(PY) bench/handoff_bench.py --database sqlite
+	$(PY) bench/handoff_bench.py --database postgresql
 
 clean:
 	rm -rf models .rasa .run results bench/out

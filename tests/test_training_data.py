@@ -64,8 +64,10 @@ def test_training_data_never_contains_evaluation_messages() -> None:
 
 
 def _used_by_custom_actions(response: str) -> bool:
-    """Named in actions/*.py, literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").glob("*.py"))
+    """Named in actions/*.py or channels/*.py (the agent console resumes the bot with a response),
+    literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
+    source = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "channels")
+                       for p in (ROOT / folder).glob("*.py"))
     if f'"{response}"' in source:
         return True
     prefixes = re.findall(r'f"(utter_[a-z_]*)\{', source)

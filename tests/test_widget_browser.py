@@ -199,3 +199,27 @@ def test_phone_sized_screen_gets_a_full_screen_panel(browser, assistant) -> None
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_the_signed_in_page_shows_a_one_time_messenger_code_that_links(browser, assistant) -> None:
+    from playwright.sync_api import expect
+
+    from actions.accounts import now_utc
+    from actions.db import engine_for
+    from actions.messenger_links import link_with_code
+
+    context, page, errors = _open_portal(browser, assistant.url, None, locale="en-US")
+    try:
+        expect(page.get_by_test_id("link-code-button")).to_be_disabled()  # anonymous: nothing to link
+        page.get_by_test_id("demo-user").select_option("admin@umbrella.example")
+        page.get_by_test_id("link-code-button").click()
+        result = page.get_by_test_id("link-code-result")
+        expect(result).to_contain_text("Send the bot: link ", timeout=ANSWER_TIMEOUT)
+        code = re.search(r"link ([A-Z0-9]{6})", result.inner_text()).group(1)
+        page.screenshot(path=str(ARTIFACTS / "widget-link-code.png"))
+        assert not errors, errors
+    finally:
+        context.close()
+    engine = engine_for(f"sqlite:///{assistant.database}")
+    assert link_with_code(engine, "telegram", "777", code, now_utc()).email == "admin@umbrella.example"
+    assert link_with_code(engine, "telegram", "778", code, now_utc()).status == "used"  # single use

@@ -11,7 +11,10 @@
       subscription: "Abonnement", subscriptionText: "Consultez votre offre, vos factures et votre moyen de paiement.",
       team: "Équipe", teamText: "Invitez des collègues et gérez les droits d'administration.",
       help: "Besoin d'aide\u00a0?", helpText: "Notre assistant répond tout de suite, en français ou en anglais.",
-      openChat: "Ouvrir le chat", guest: "Non connecté", usersFailed: "Impossible de charger les comptes de démo.",
+      openChat: "Ouvrir le chat", messengers: "Messageries",
+      messengersText: "Reliez Telegram, Messenger ou Slack à votre compte\u00a0: envoyez au bot le code à usage unique.",
+      getCode: "Obtenir un code", codeIs: "Envoyez au bot\u00a0: lier {code} (valable {minutes}\u00a0min, une seule fois)",
+      codeFailed: "Impossible d'obtenir un code pour le moment.", guest: "Non connecté", usersFailed: "Impossible de charger les comptes de démo.",
       tokenFailed: "Impossible d'obtenir un jeton pour ce compte\u00a0: le chat reste anonyme.",
       expired: "Le chat a refusé le jeton (expiré\u00a0?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf."
     },
@@ -21,7 +24,10 @@
       subscription: "Subscription", subscriptionText: "See your plan, your invoices and your payment method.",
       team: "Team", teamText: "Invite colleagues and manage admin rights.",
       help: "Need help?", helpText: "Our assistant answers right away, in English or in French.",
-      openChat: "Open the chat", guest: "Not signed in", usersFailed: "Could not load the demo accounts.",
+      openChat: "Open the chat", messengers: "Messengers",
+      messengersText: "Link Telegram, Messenger or Slack to your account: send the bot the one-time code.",
+      getCode: "Get a code", codeIs: "Send the bot: link {code} (valid for {minutes} min, once)",
+      codeFailed: "Could not get a code right now.", guest: "Not signed in", usersFailed: "Could not load the demo accounts.",
       tokenFailed: "Could not get a token for this account: the chat stays anonymous.",
       expired: "The chat refused the token (expired?): choose the account again to get a fresh one."
     }
@@ -31,6 +37,27 @@
   var who = document.getElementById("who");
   var message = document.getElementById("demo-message");
   var users = [];
+  var token = null;
+  var linkButton = document.getElementById("link-code");
+  var linkResult = document.getElementById("link-code-result");
+
+  function useToken(value) {
+    token = value || null;
+    linkButton.disabled = !token;
+    linkResult.textContent = "";
+    window.SupportChat.setToken(token);
+  }
+
+  function linkCode() {
+    linkResult.textContent = "";
+    fetch("/link/code", { method: "POST", headers: { "Authorization": "Bearer " + token } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (body) {
+        linkResult.textContent = text().codeIs.replace("{code}", body.code)
+          .replace("{minutes}", Math.round(body.expires_in / 60));
+      })
+      .catch(function () { linkResult.textContent = text().codeFailed; });
+  }
 
   function read(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function write(key, value) {
@@ -55,11 +82,11 @@
     write(USER_KEY, email);
     showWho();
     say("");
-    if (!email) { window.SupportChat.setToken(null); return Promise.resolve(); }
+    if (!email) { useToken(null); return Promise.resolve(); }
     return fetch("/demo/token?email=" + encodeURIComponent(email))
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (body) { window.SupportChat.setToken(body.token); })
-      .catch(function () { say("tokenFailed"); window.SupportChat.setToken(null); });
+      .then(function (body) { useToken(body.token); })
+      .catch(function () { say("tokenFailed"); useToken(null); });
   }
 
   localeSelect.value = read(LOCALE_KEY) || "fr-FR";
@@ -91,5 +118,6 @@
     window.SupportChat.setLocale(localeSelect.value);
   });
   document.getElementById("open-chat").addEventListener("click", function () { window.SupportChat.open(); });
+  linkButton.addEventListener("click", linkCode);
   window.addEventListener("supportchat:token-expired", function () { say("expired"); });
 })();
