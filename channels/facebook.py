@@ -14,21 +14,17 @@ buttons (titles cut to Messenger's 20 characters).
 from __future__ import annotations
 
 import json
-import logging
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.linking import Incoming, Relay, platform_recipient, split_text
-from channels.signatures import (DeliveryLog, facebook_signature_ok, not_configured, platform_call, same_secret,
-                                 unauthorized)
-
-logger = logging.getLogger(__name__)
+from channels.linking import Incoming, platform_recipient, split_text
+from channels.messenger import MessengerInput, read_config
+from channels.signatures import facebook_signature_ok, not_configured, platform_call, same_secret, unauthorized
 
 PLATFORM = "facebook"
 DEFAULT_API_BASE = "https://graph.facebook.com/v19.0"
@@ -40,28 +36,18 @@ MAX_PAYLOAD = 1000
 
 @dataclass(frozen=True)
 class FacebookConfig:
-    page_access_token: str
-    app_secret: str
-    verify_token: str
+    page_access_token: str = field(repr=False)  # secrets are never printed
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
     api_base: str = DEFAULT_API_BASE
-
-    def __repr__(self) -> str:  # never print the secrets
-        return f"FacebookConfig(api_base={self.api_base!r})"
 
 
 def facebook_config(credentials: Optional[Dict[Text, Any]]) -> Optional[FacebookConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    given = credentials or {}
-    token = given.get("page_access_token") or os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN")
-    secret = given.get("app_secret") or os.environ.get("FACEBOOK_APP_SECRET")
-    verify = given.get("verify_token") or os.environ.get("FACEBOOK_VERIFY_TOKEN")
-    base = given.get("api_base") or os.environ.get("FACEBOOK_API_BASE") or DEFAULT_API_BASE
-    if token and secret and verify:
-        return FacebookConfig(str(token), str(secret), str(verify), str(base).rstrip("/"))
-    if token or secret or verify:
-        logger.warning("Facebook channel off: FACEBOOK_PAGE_ACCESS_TOKEN, FACEBOOK_APP_SECRET and "
-                       "FACEBOOK_VERIFY_TOKEN are all needed")
-    return None
+    return read_config("Facebook", FacebookConfig, credentials,
+                       {"page_access_token": "FACEBOOK_PAGE_ACCESS_TOKEN", "app_secret": "FACEBOOK_APP_SECRET",
+                        "verify_token": "FACEBOOK_VERIFY_TOKEN"},
+                       "FACEBOOK_API_BASE", DEFAULT_API_BASE)
 
 
 def quick_reply(button: Dict[str, Any]) -> Dict[str, Any]:
@@ -116,22 +102,10 @@ class FacebookOutput(OutputChannel):
             await self._post(psid, {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}})
 
 
-class FacebookInput(InputChannel):
-    def __init__(self, config: Optional[FacebookConfig]) -> None:
-        self.config = config
-        self.deliveries = DeliveryLog()
-        self.relay = Relay(PLATFORM)
-
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(facebook_config(credentials))
-
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        return FacebookOutput(self.config) if self.config else None
+class FacebookInput(MessengerInput):
+    platform = PLATFORM
+    config_reader = staticmethod(facebook_config)
+    output_class = FacebookOutput
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("messenger_facebook", __name__)

@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.linking import Incoming, Relay, platform_recipient, split_text
-from channels.signatures import DeliveryLog, not_configured, platform_call, slack_signature_ok, unauthorized
+from channels.linking import Incoming, platform_recipient, split_text
+from channels.messenger import MessengerInput, read_config
+from channels.signatures import not_configured, platform_call, slack_signature_ok, unauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +44,16 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 @dataclass(frozen=True)
 class SlackConfig:
-    bot_token: str
-    signing_secret: str
+    bot_token: str = field(repr=False)  # secrets are never printed
+    signing_secret: str = field(repr=False)
     api_base: str = DEFAULT_API_BASE
-
-    def __repr__(self) -> str:  # never print the secrets
-        return f"SlackConfig(api_base={self.api_base!r})"
 
 
 def slack_config(credentials: Optional[Dict[Text, Any]]) -> Optional[SlackConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    given = credentials or {}
-    token = given.get("bot_token") or os.environ.get("SLACK_BOT_TOKEN")
-    secret = given.get("signing_secret") or os.environ.get("SLACK_SIGNING_SECRET")
-    base = given.get("api_base") or os.environ.get("SLACK_API_BASE") or DEFAULT_API_BASE
-    if token and secret:
-        return SlackConfig(str(token), str(secret), str(base).rstrip("/"))
-    if token or secret:
-        logger.warning("Slack channel off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both needed")
-    return None
+    return read_config("Slack", SlackConfig, credentials,
+                       {"bot_token": "SLACK_BOT_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET"},
+                       "SLACK_API_BASE", DEFAULT_API_BASE)
 
 
 def button_blocks(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -120,22 +111,10 @@ class SlackOutput(OutputChannel):
                               "blocks": [{"type": "image", "image_url": image, "alt_text": "image"}]})
 
 
-class SlackInput(InputChannel):
-    def __init__(self, config: Optional[SlackConfig]) -> None:
-        self.config = config
-        self.deliveries = DeliveryLog()
-        self.relay = Relay(PLATFORM)
-
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(slack_config(credentials))
-
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        return SlackOutput(self.config) if self.config else None
+class SlackInput(MessengerInput):
+    platform = PLATFORM
+    config_reader = staticmethod(slack_config)
+    output_class = SlackOutput
 
     def _verified(self, request: Request) -> bool:
         assert self.config is not None

@@ -13,20 +13,17 @@ Replies: sendMessage (inline_keyboard for buttons) and answerCallbackQuery.
 from __future__ import annotations
 
 import json
-import logging
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.linking import Incoming, Relay, platform_recipient, split_text
-from channels.signatures import DeliveryLog, not_configured, platform_call, telegram_secret_ok, unauthorized
-
-logger = logging.getLogger(__name__)
+from channels.linking import Incoming, platform_recipient, split_text
+from channels.messenger import MessengerInput, read_config
+from channels.signatures import not_configured, platform_call, telegram_secret_ok, unauthorized
 
 PLATFORM = "telegram"
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -36,25 +33,16 @@ MAX_CALLBACK_DATA = 64  # bytes
 
 @dataclass(frozen=True)
 class TelegramConfig:
-    bot_token: str
-    webhook_secret: str
+    bot_token: str = field(repr=False)  # secrets are never printed
+    webhook_secret: str = field(repr=False)
     api_base: str = DEFAULT_API_BASE
-
-    def __repr__(self) -> str:  # never print the secrets
-        return f"TelegramConfig(api_base={self.api_base!r})"
 
 
 def telegram_config(credentials: Optional[Dict[Text, Any]]) -> Optional[TelegramConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    given = credentials or {}
-    token = given.get("bot_token") or os.environ.get("TELEGRAM_BOT_TOKEN")
-    secret = given.get("webhook_secret") or os.environ.get("TELEGRAM_WEBHOOK_SECRET")
-    base = given.get("api_base") or os.environ.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE
-    if token and secret:
-        return TelegramConfig(str(token), str(secret), str(base).rstrip("/"))
-    if token or secret:
-        logger.warning("Telegram channel off: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are both needed")
-    return None
+    return read_config("Telegram", TelegramConfig, credentials,
+                       {"bot_token": "TELEGRAM_BOT_TOKEN", "webhook_secret": "TELEGRAM_WEBHOOK_SECRET"},
+                       "TELEGRAM_API_BASE", DEFAULT_API_BASE)
 
 
 def callback_data(button: Dict[str, Any]) -> str:
@@ -112,22 +100,10 @@ class TelegramOutput(OutputChannel):
         await self.call("answerCallbackQuery", {"callback_query_id": callback_query_id})
 
 
-class TelegramInput(InputChannel):
-    def __init__(self, config: Optional[TelegramConfig]) -> None:
-        self.config = config
-        self.deliveries = DeliveryLog()
-        self.relay = Relay(PLATFORM)
-
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(telegram_config(credentials))
-
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        return TelegramOutput(self.config) if self.config else None
+class TelegramInput(MessengerInput):
+    platform = PLATFORM
+    config_reader = staticmethod(telegram_config)
+    output_class = TelegramOutput
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("messenger_telegram", __name__)
