@@ -18,7 +18,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol
 
 import requests
 from sqlalchemy import select
@@ -157,7 +157,9 @@ class Chatwoot:
             return
         self._open_conversation(job)
 
-    def _step(self, job: Job, name: str, run) -> Any:  # type: ignore[no-untyped-def]
+    @staticmethod
+    def _once(job: Job, name: str, run: Callable[[], Any]) -> Any:
+        """Runs a step unless an earlier attempt finished it; its result is remembered in job.progress."""
         if name not in job.progress:
             job.progress[name] = run()
         return job.progress[name]
@@ -165,8 +167,8 @@ class Chatwoot:
     def _open_conversation(self, job: Job) -> None:
         ticket = job.payload["ticket"]
         if job.kind == "ticket.created" or not job.context.get("conversation_id"):
-            contact = self._step(job, "contact", lambda: self._contact(ticket, job.key))
-            conversation = self._step(job, "conversation_id", lambda: self._post("/conversations", {
+            contact = self._once(job, "contact", lambda: self._contact(ticket, job.key))
+            conversation = self._once(job, "conversation_id", lambda: self._post("/conversations", {
                 "source_id": contact["source_id"], "inbox_id": self.inbox_id, "contact_id": contact["id"],
                 "status": "pending",
                 "custom_attributes": {"reference": ticket["reference"], "reason": ticket["reason"],
@@ -174,10 +176,11 @@ class Chatwoot:
         else:
             conversation = job.context["conversation_id"]
             job.progress.setdefault("conversation_id", conversation)
-        self._step(job, "note", lambda: bool(self._post(f"/conversations/{conversation}/messages", {
-            "content": note_text(job.payload), "message_type": "outgoing", "private": True}, f"{job.key}-note")) or True)
-        self._step(job, "open", lambda: bool(self._post(f"/conversations/{conversation}/toggle_status",
-                                                        {"status": "open"}, f"{job.key}-open")) or True)
+        self._once(job, "note", lambda: self._post(f"/conversations/{conversation}/messages", {
+            "content": note_text(job.payload), "message_type": "outgoing", "private": True},
+            f"{job.key}-note").get("id", True))
+        self._once(job, "open", lambda: self._post(f"/conversations/{conversation}/toggle_status",
+                                                   {"status": "open"}, f"{job.key}-open") or True)
 
     def _contact(self, ticket: Dict[str, Any], key: str) -> Dict[str, Any]:
         body: Dict[str, Any] = {"inbox_id": self.inbox_id, "name": ticket["user"] or f"Visitor {ticket['reference']}",

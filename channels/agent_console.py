@@ -85,6 +85,26 @@ async def in_database(work: Callable[[Any], Any]) -> Any:
     return await asyncio.to_thread(run)
 
 
+async def start_helpdesk_worker(app: Any, loop: Any) -> None:
+    """Delivers the helpdesk outbox from inside the Rasa server while a helpdesk is configured."""
+    transport = configured_transport()
+    if transport is None:
+        return
+    logger.info("helpdesk outbox worker started (%s)", type(transport).__name__)
+
+    async def work() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(deliver_due, engine(), transport, now_utc())
+            except SQLAlchemyError as problem:
+                logger.warning("helpdesk worker: database unavailable (%s)", type(problem).__name__)
+            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
+                logger.exception("helpdesk worker: unexpected error")
+            await asyncio.sleep(WORKER_INTERVAL_SECONDS)
+
+    app.add_task(work())
+
+
 class AgentConsoleInput(InputChannel):
     """Not a customer channel: it only adds the agents' routes to the Rasa server."""
 
@@ -114,9 +134,6 @@ class AgentConsoleInput(InputChannel):
                 return error("not_found", 404)
             return await response.file(WEB_DIR / name, mime_type=STATIC_FILES[name])
 
-        async def start_worker(app: Any, loop: Any) -> None:
-            self._start_worker(app)
-
         bp.add_route(page, "/", methods=["GET"])
         bp.add_route(static, "/static/<name>", methods=["GET"])
         bp.add_route(api(self._me), "/api/me", methods=["GET"])
@@ -126,7 +143,7 @@ class AgentConsoleInput(InputChannel):
         bp.add_route(api(self._reply), "/api/tickets/<reference>/reply", methods=["POST"])
         bp.add_route(api(self._resolve), "/api/tickets/<reference>/resolve", methods=["POST"])
         bp.add_route(api(self._handback), "/api/tickets/<reference>/handback", methods=["POST"])
-        bp.listener("after_server_start")(start_worker)
+        bp.listener("after_server_start")(start_helpdesk_worker)
         return bp
 
     # --- plumbing -------------------------------------------------------------------------
@@ -146,23 +163,6 @@ class AgentConsoleInput(InputChannel):
 
         guarded.__name__ = handler.__name__.strip("_")
         return guarded
-
-    @staticmethod
-    def _start_worker(app: Any) -> None:
-        transport = configured_transport()
-        if transport is None:
-            return
-        logger.info("helpdesk outbox worker started (%s)", type(transport).__name__)
-
-        async def work() -> None:
-            while True:
-                try:
-                    await asyncio.to_thread(deliver_due, engine(), transport, now_utc())
-                except SQLAlchemyError as problem:
-                    logger.warning("helpdesk worker: database unavailable (%s)", type(problem).__name__)
-                await asyncio.sleep(WORKER_INTERVAL_SECONDS)
-
-        app.add_task(work())
 
     # --- API ------------------------------------------------------------------------------
 

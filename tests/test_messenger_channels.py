@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import os
 import socket
 import subprocess
@@ -609,3 +610,23 @@ def test_a_channel_without_its_variables_is_off(tmp_path: Path) -> None:
     assert "REACHED THE CONVERSATION" not in output
     assert "Telegram channel off: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are both needed" in output
     assert TELEGRAM_TOKEN not in output
+
+
+@pytest.mark.parametrize("platform", ["telegram", "facebook", "slack"])
+def test_a_handed_over_messenger_customer_gets_the_agents_reply_on_their_platform(messenger, standin,
+                                                                               platform) -> None:
+    chat = Platform(platform, messenger, standin)
+    handed = chat.say("I want to talk to a human", through_rasa=False)
+    reference = re.search(r"HD-[0-9A-Z]{6}", handed).group(0)
+    agent = ("agent", "agent-dev-password")
+    api = f"{messenger.url}/agent/api/tickets/{reference}"
+    assert requests.get(api, auth=agent, timeout=30).json()["ticket"]["channel"] == platform
+    # pushed outside a reply: Slack gets the user id (their direct messages) rather than the event's channel
+    pushed = to_slack(chat.user) if platform == "slack" else chat.match
+    before = len(standin.calls_for(pushed))
+    reply = requests.post(f"{api}/reply", auth=agent, json={"text": "Hello, Sam from support here."}, timeout=30)
+    assert reply.status_code == 200 and reply.json()["delivered"] is True
+    assert "Sam from support" in texts(standin.wait_for(pushed, count=before + 1, timeout=30)[before:])
+    assert requests.post(f"{api}/resolve", auth=agent, timeout=30).status_code == 200
+    resumed = texts(standin.wait_for(pushed, count=before + 2, timeout=30)[before + 1:])
+    assert f"closed your request {reference}" in resumed
