@@ -33,9 +33,9 @@ if [ -z "${RASA_API_TOKEN:-}" ]; then
   RASA_API_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
 fi
 echo $$ > "$LOCK"
-# endpoints.yml names the default action server; point this run at its own port.
+# endpoints.yml with this run's action server and a SQL tracker store on its database.
 ENDPOINTS=$RUN_DIR/endpoints-$RASA_PORT.yml
-sed "s#http://localhost:5055/webhook#$ACTION_SERVER_URL#" endpoints.yml > "$ENDPOINTS"
+.venv/bin/python scripts/write_endpoints.py "$ENDPOINTS"
 
 if [ -z "${AUTH_JWT_SECRET:-}${AUTH_JWT_PUBLIC_KEY:-}" ]; then
   echo "WARNING: AUTH_JWT_SECRET is not set: tokens are checked with the DEVELOPMENT-ONLY secret (never in production)."
@@ -74,9 +74,11 @@ curl -fs "http://127.0.0.1:$RASA_PORT/" >/dev/null || { echo "The Rasa server di
 cat <<INFO
 
 The assistant is ready.
+  Chat widget demo:   http://localhost:$RASA_PORT/chat/   (pick a demo user in "Sign in as")
+  Agent console:      http://localhost:$RASA_PORT/agent/  (AGENT_CREDENTIALS; development: agent / agent-dev-password)
   Talk to it (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                         -d '{"sender": "me", "message": "Pourquoi mon paiement a échoué ?", "metadata": {"locale": "fr-FR"}}'
-  Socket.io:          ws://localhost:$RASA_PORT/socket.io (events user_uttered / bot_uttered)
+  Socket.io:          ws://localhost:$RASA_PORT/socket.io (auth {token, locale}; events user_uttered / bot_uttered)
   In the terminal:    make shell
   Signed in:          add "token": "\$(make token USER=admin@acme.example)" to the metadata
   HTTP API token:     $RASA_API_TOKEN   (e.g. curl localhost:$RASA_PORT/status?token=...)

@@ -146,3 +146,29 @@ def test_a_customer_can_never_read_a_ticket(assistant) -> None:
     other = texts(assistant.say(f"show me ticket {reference}", uuid.uuid4().hex, {"token": issue_token("admin@globex.example")}))
     assert "acme" not in other and "4242" not in other
     api(assistant, "POST", f"/tickets/{reference}/resolve")
+
+
+def test_a_paused_conversation_stays_paused_after_a_restart(tmp_path) -> None:
+    """Conversations live in a SQL tracker store on the run's database: a restart keeps the pause."""
+    from tests.conftest import prepare_database, start_assistant
+
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    prepare_database(url)
+    sender = uuid.uuid4().hex
+    meta = {"token": issue_token("admin@hooli.example"), "locale": "en-US"}
+    first = start_assistant(15008, 15058, url, extra_env={"HELPDESK_MODE": "off"})
+    server = next(first)
+    try:
+        reference = reference_in(texts(server.say("I need to speak with a person", sender, meta)))
+    finally:
+        first.close()  # stops both servers
+    second = start_assistant(15008, 15058, url, extra_env={"HELPDESK_MODE": "off"})
+    server = next(second)
+    try:
+        assert server.say("hello? still there?", sender, meta) == []  # still with a person
+        eventually(lambda: any(line["text"] == "hello? still there?"
+                               for line in ticket(server, reference)["transcript"]))
+        api(server, "POST", f"/tickets/{reference}/resolve")
+        assert "licence" in texts(server.say("what plan am I on?", sender, meta))  # the bot answers again
+    finally:
+        second.close()

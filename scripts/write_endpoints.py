@@ -1,0 +1,47 @@
+"""Writes the endpoints file of one run: endpoints.yml with this run's action server URL and a
+SQL tracker store on the run's database (Rasa 3.6 does not read environment variables there).
+
+Conversations (and whether a person owns them) then survive a restart: PostgreSQL keeps them in
+the DATABASE_URL database (Rasa's `events` table); the embedded SQLite keeps them in a file beside
+the subscription database (two SQLite writers on one file would wait for each other).
+
+    python scripts/write_endpoints.py OUT.yml
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.db import database_url  # noqa: E402
+
+
+def tracker_store(url: str) -> dict:
+    if url.startswith("sqlite"):
+        database = Path(url.split("///", 1)[1])
+        return {"type": "SQL", "dialect": "sqlite", "db": str(database.with_name(database.stem + "-trackers.db"))}
+    parts = urlsplit(url)
+    store = {"type": "SQL", "dialect": parts.scheme.split("+")[0], "host": parts.hostname or "localhost",
+             "db": parts.path.lstrip("/"), "username": unquote(parts.username or "")}
+    if parts.port:
+        store["port"] = parts.port
+    if parts.password:
+        store["password"] = unquote(parts.password)
+    return store
+
+
+def main(out: str) -> None:
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = os.environ.get("ACTION_SERVER_URL") or endpoints["action_endpoint"]["url"]
+    endpoints["tracker_store"] = tracker_store(database_url())
+    Path(out).write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
