@@ -8,7 +8,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet, 
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_actions import latest_user_metadata
-from actions.identity import jwt_secret
+from actions.identity import check_configuration
 from actions.language import choose_language, locale_language
 from actions.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from actions.product import product, response_slots
@@ -16,7 +16,7 @@ from actions.product import product, response_slots
 # A new session must not inherit a half-finished question or the previous channel metadata.
 NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
 
-jwt_secret()  # refuses to start in production without a real secret (InsecureConfiguration)
+check_configuration()  # refuses to start in production without a real key (InsecureConfiguration)
 
 
 class ActionSessionStart(Action):

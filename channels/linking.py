@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.accounts import now_utc
 from actions.db import engine, session_scope
-from actions.identity import issue_token, verified_email
+from actions.identity import issue_channel_token, verified_email
 from actions.messenger_links import (CODE_TTL, LinkOutcome, issue_code, link_with_code, linked_email,
                                      looks_like_code, normalise_code, unlink)
 from actions.product import product
@@ -241,7 +241,7 @@ class Relay:
             return metadata
         if email:
             try:
-                metadata["token"] = issue_token(email, minutes=IDENTITY_TOKEN_MINUTES)
+                metadata["token"] = issue_channel_token(email, minutes=IDENTITY_TOKEN_MINUTES)
             except Exception as error:  # e.g. production without AUTH_JWT_SECRET: anonymous, never a crash
                 logger.error("%s: no identity token for a linked user (%s)", incoming.platform, type(error).__name__)
         return metadata
