@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.accounts import now_utc
 from actions.db import engine, session_scope
 from actions.identity import issue_channel_token, verified_email
+from actions.redaction import redact
 from actions.messenger_links import (CODE_TTL, LinkOutcome, issue_code, link_with_code, linked_email,
                                      looks_like_code, normalise_code, unlink)
 from actions.product import product
@@ -223,8 +224,10 @@ class Relay:
             await output.send_text_message(incoming.sender_id, reply)
             return
         metadata = await self.identity(incoming)
-        await on_new_message(UserMessage(incoming.text, output, incoming.sender_id, input_channel=self.input_channel,
-                                         message_id=incoming.message_id, metadata=metadata))
+        # card numbers and security codes never enter the conversation store
+        message = UserMessage(redact(incoming.text), output, incoming.sender_id, input_channel=self.input_channel,
+                              message_id=incoming.message_id, metadata=metadata)
+        await on_new_message(message)
 
     async def identity(self, incoming: Incoming) -> Dict[str, Any]:
         """The metadata Rasa gets: the locale, and a short-lived token when the user is linked."""

@@ -29,6 +29,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from actions.identity import InsecureConfiguration, jwt_secret, verified_email
+from actions.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class ChatInput(InputChannel):
             metadata = {"locale": session["locale"]}
             if session["token"]:
                 metadata["token"] = session["token"]  # verified at connect; the action server checks it again
-            await on_new_message(UserMessage(text[:MAX_MESSAGE_CHARS], ChatOutput(sio, "bot_uttered"),
+            # card numbers and security codes never enter the conversation store
+            await on_new_message(UserMessage(redact(text[:MAX_MESSAGE_CHARS]), ChatOutput(sio, "bot_uttered"),
                                              session["conversation"], input_channel=self.name(), metadata=metadata))
 
         return bp

@@ -5,7 +5,7 @@ Conversations (and whether a person owns them) then survive a restart: PostgreSQ
 the DATABASE_URL database (Rasa's `events` table); the embedded SQLite keeps them in a file beside
 the subscription database (two SQLite writers on one file would wait for each other).
 
-    python scripts/write_endpoints.py OUT.yml
+    python scripts/write_endpoints.py OUT.yml   (Rasa names the SQL host `url`)
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def tracker_store(url: str) -> dict:
         database = Path(url.split("///", 1)[1])
         return {"type": "SQL", "dialect": "sqlite", "db": str(database.with_name(database.stem + "-trackers.db"))}
     parts = urlsplit(url)
-    store = {"type": "SQL", "dialect": parts.scheme.split("+")[0], "host": parts.hostname or "localhost",
+    store = {"type": "SQL", "dialect": parts.scheme.split("+")[0], "url": parts.hostname or "localhost",
              "db": parts.path.lstrip("/"), "username": unquote(parts.username or "")}
     if parts.port:
         store["port"] = parts.port

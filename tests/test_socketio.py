@@ -70,3 +70,11 @@ def test_malformed_messages_are_ignored_and_the_connection_keeps_working(assista
     with ChatClient(assistant.url, {"locale": "en-US"}) as chat:
         chat.emit(payload)
         assert "support assistant" in chat.send("/greet")
+
+
+def test_card_numbers_typed_in_the_widget_are_never_stored(assistant) -> None:
+    with ChatClient(assistant.url, {"locale": "en-US"}) as chat:
+        chat.send("my card 4242 4242 4242 4242 cvv 123 was refused")
+        conversation = chat.session["session_id"]
+    stored = [e["text"] for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
+    assert stored == ["my card [card number removed] cvv [security code removed] was refused"]
