@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import (ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet,
+                             UserUtteranceReverted)
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_actions import latest_user_metadata
@@ -34,7 +35,9 @@ class ActionSessionStart(Action):
             if name not in NOT_CARRIED_OVER and value is not None
         ]
         facts = [SlotSet(name, value) for name, value in response_slots().items()]
-        return [SessionStarted(), *carried, *facts, ActionExecuted("action_listen")]
+        # a new session (after an idle hour) must not wake the bot while a person owns the conversation
+        still_paused = [ConversationPaused()] if tracker.is_paused() else []
+        return [SessionStarted(), *still_paused, *carried, *facts, ActionExecuted("action_listen")]
 
 
 class ActionSetLanguage(Action):

@@ -89,15 +89,21 @@ def transcript(events: Iterable[Dict[str, Any]]) -> List[Line]:
         if event.get("event") == "user" and (event.get("text") or "").strip():
             lines.append(user_line(event))
         elif event.get("event") == "bot" and (event.get("text") or "").strip():
-            author = "agent" if (event.get("metadata") or {}).get("agent") else "bot"
-            lines.append(Line(f"bot:{event.get('timestamp')}", event_time(event), author, clean(event["text"])))
+            if (event.get("metadata") or {}).get("agent"):
+                continue  # an agent's reply: the ticket has it already (tickets.record_reply)
+            lines.append(Line(f"bot:{event.get('timestamp')}", event_time(event), "bot", clean(event["text"])))
     return lines
 
 
 def infer_reason(events: List[Dict[str, Any]]) -> str:
-    """Why a person is needed, from the bot's last answer before this request."""
+    """Why a person is needed, from the bot's last answer before this request (its last response of that turn
+    that says something about it: a turn can end with "anything else?")."""
+    seen_answer = False
     for event in reversed(events):
+        if event.get("event") == "user" and seen_answer:
+            break
         if event.get("event") == "bot":
+            seen_answer = True
             response = (event.get("metadata") or {}).get("utter_action")
             if response in REASON_AFTER_RESPONSE:
                 return REASON_AFTER_RESPONSE[response]

@@ -146,6 +146,9 @@ class Chatwoot:
         return _check(self.session.post(f"{self.base}{path}", json=body, headers={"Idempotency-Key": key},
                                         timeout=HTTP_TIMEOUT))
 
+    def _get(self, path: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        return _check(self.session.get(f"{self.base}{path}", params=params, timeout=HTTP_TIMEOUT))
+
     def deliver(self, job: Job) -> None:
         if job.kind == "message.created":
             conversation = job.context.get("conversation_id")
@@ -187,8 +190,21 @@ class Chatwoot:
                                 "identifier": ticket["user"] or ticket["conversation_id"]}
         if ticket["user"]:
             body["email"] = ticket["user"]
-        payload = self._post("/contacts", body, f"{key}-contact").get("payload", {})
+        response = self.session.post(f"{self.base}/contacts", json=body, headers={"Idempotency-Key": f"{key}-contact"},
+                                     timeout=HTTP_TIMEOUT)
+        if response.status_code == 422:  # the customer is already a contact (an earlier ticket): reuse it
+            return self._existing_contact(body["identifier"], key)
+        payload = _check(response).get("payload", {})
         return {"id": payload["contact"]["id"], "source_id": payload["contact_inbox"]["source_id"]}
+
+    def _existing_contact(self, identifier: str, key: str) -> Dict[str, Any]:
+        found = self._get("/contacts/search", {"q": identifier}).get("payload") or []
+        contact = next((c for c in found if identifier in (c.get("identifier"), c.get("email"))), None)
+        if contact is None:
+            raise DeliveryError(f"contact {identifier!r} refused as a duplicate but not found")
+        inbox = self._post(f"/contacts/{contact['id']}/contact_inboxes", {"inbox_id": self.inbox_id},
+                           f"{key}-contact-inbox")
+        return {"id": contact["id"], "source_id": inbox["source_id"]}
 
 
 def note_text(payload: Dict[str, Any]) -> str:
@@ -218,7 +234,7 @@ def _claim(engine: Engine, now: datetime, limit: int) -> List[Job]:
     with session_scope(engine) as session:
         rows = session.execute(
             select(m.HelpdeskDelivery).where(m.HelpdeskDelivery.delivered_at.is_(None))
-            .order_by(m.HelpdeskDelivery.id).limit(500).with_for_update(skip_locked=True)
+            .order_by(m.HelpdeskDelivery.id).limit(500).with_for_update()  # a second worker waits, then sees leases
         ).scalars().all()
         jobs, seen = [], set()
         for row in rows:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ class TicketError(Exception):
         self.code = code
 
 
-def _find(session: Session, reference: str, lock: bool = False) -> m.Ticket:
+def find(session: Session, reference: str, lock: bool = False) -> m.Ticket:
     query = select(m.Ticket).where(m.Ticket.reference == reference.strip().upper()[:16])
     ticket = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if ticket is None:
@@ -51,13 +51,13 @@ def queue(session: Session, status: str, now: datetime) -> List[Dict[str, Any]]:
 
 
 def detail(session: Session, reference: str, now: datetime) -> Dict[str, Any]:
-    ticket = _find(session, reference)
+    ticket = find(session, reference)
     return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
             "summary": ticket.summary, "transcript": [message_data(line) for line in ticket.messages]}
 
 
 def assign(session: Session, reference: str, agent: str, now: datetime) -> m.Ticket:
-    ticket = _find(session, reference, lock=True)
+    ticket = find(session, reference, lock=True)
     if ticket.status == "resolved":
         raise TicketError("resolved")
     ticket.status, ticket.assigned_to, ticket.updated_at = "assigned", agent, now
@@ -71,7 +71,7 @@ def record_reply(session: Session, reference: str, agent: str, text: str, now: d
         raise TicketError("empty")
     if len(text) > MAX_TEXT:
         raise TicketError("too_long")
-    ticket = _find(session, reference, lock=True)
+    ticket = find(session, reference, lock=True)
     if ticket.status == "resolved":
         raise TicketError("resolved")
     if ticket.status == "open":
@@ -85,7 +85,7 @@ def record_reply(session: Session, reference: str, agent: str, text: str, now: d
 
 def close(session: Session, reference: str, agent: str, resolution: str, now: datetime) -> m.Ticket:
     """Resolved by the agent, or handed back to the bot: either way the bot takes the conversation again."""
-    ticket = _find(session, reference, lock=True)
+    ticket = find(session, reference, lock=True)
     if ticket.status == "resolved":
         raise TicketError("resolved")
     ticket.status, ticket.resolution, ticket.resolved_at, ticket.updated_at = "resolved", resolution, now, now
@@ -100,5 +100,3 @@ def active_conversations(session: Session) -> List[str]:
     return list(session.execute(select(m.Ticket.conversation_id).where(m.Ticket.status != "resolved")).scalars())
 
 
-def conversation_of(session: Session, reference: str) -> Optional[str]:
-    return _find(session, reference).conversation_id

@@ -28,7 +28,7 @@ from actions.accounts import now_utc
 from actions.db import engine, session_scope
 from actions.helpdesk import configured_transport, deliver_due, message_data
 from actions.identity import is_production
-from actions.tickets import TicketError, assign, close, detail, queue, record_reply, ticket_row
+from actions.tickets import TicketError, assign, close, detail, find, queue, record_reply, ticket_row
 
 logger = logging.getLogger(__name__)
 
@@ -203,11 +203,19 @@ class AgentConsoleInput(InputChannel):
         now = now_utc()
 
         def save(session: Any) -> Dict[str, Any]:
-            ticket = close(session, reference, agent, resolution, now)
-            return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id}
+            try:
+                ticket, repeated = close(session, reference, agent, resolution, now), False
+            except TicketError as problem:
+                if problem.code != "resolved":
+                    raise
+                ticket, repeated = find(session, reference), True  # resolved, but was the bot resumed?
+            return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
+                    "repeated": repeated}
 
         row = await in_database(save)
-        await self._resume(request, row["conversation_id"], RESUME_RESPONSES[resolution], row["reference"])
+        resumed = await self._resume(request, row["conversation_id"], RESUME_RESPONSES[resolution], row["reference"])
+        if row.pop("repeated") and not resumed:
+            return error("resolved", 409)
         return response.json({"ticket": row})
 
     # --- the customer's conversation ------------------------------------------------------
@@ -227,13 +235,9 @@ class AgentConsoleInput(InputChannel):
         async with rasa_agent.lock_store.lock(conversation):
             tracker = await rasa_agent.processor.get_tracker(conversation)
             output = self._output_channel(request, tracker.get_latest_input_channel())
-            delivered = not isinstance(output, CollectingOutputChannel)
+            send_as_agent = getattr(output, "send_agent_message", None)  # our channels: says whether it went out
             try:
-                send_as_agent = getattr(output, "send_agent_message", None)  # shows who wrote it, where supported
-                if send_as_agent:
-                    await send_as_agent(conversation, text, agent)
-                else:
-                    await output.send_text_message(conversation, text)
+                delivered = bool(send_as_agent and await send_as_agent(conversation, text, agent))
             except Exception as problem:  # a messenger API that is down must not lose the reply
                 logger.warning("agent reply not pushed to %s: %s", conversation, problem)
                 delivered = False
@@ -241,11 +245,13 @@ class AgentConsoleInput(InputChannel):
             await rasa_agent.processor.save_tracker(tracker)
         return delivered
 
-    async def _resume(self, request: Request, conversation: str, response_name: str, reference: str) -> None:
-        """The bot takes the conversation again and says so, in the customer's language."""
+    async def _resume(self, request: Request, conversation: str, response_name: str, reference: str) -> bool:
+        """The bot takes the conversation again and says so, in the customer's language (False: not paused)."""
         rasa_agent = request.app.ctx.agent
         async with rasa_agent.lock_store.lock(conversation):
             tracker = await rasa_agent.processor.get_tracker(conversation)
+            if not tracker.is_paused():
+                return False
             tracker.update(ConversationResumed())
             output = self._output_channel(request, tracker.get_latest_input_channel())
             message = await rasa_agent.processor.nlg.generate(response_name, tracker, output.name(),
@@ -260,3 +266,4 @@ class AgentConsoleInput(InputChannel):
                 tracker.update(create_bot_utterance(dict(message)))
             tracker.update(ActionExecuted("action_listen"))
             await rasa_agent.processor.save_tracker(tracker)
+        return True

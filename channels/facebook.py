@@ -68,11 +68,14 @@ class FacebookOutput(OutputChannel):
     def name(cls) -> Text:
         return PLATFORM
 
-    async def _post(self, psid: str, message: Dict[str, Any]) -> None:
-        await platform_call("Messenger", "me/messages", f"{self.config.api_base}/me/messages",
-                            secrets=[self.config.page_access_token],
-                            params={"access_token": self.config.page_access_token},
-                            json={"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message})
+    async def _post(self, psid: str, message: Dict[str, Any], by_person: bool = False) -> bool:
+        # a person's reply may come after Messenger's 24-hour window: the HUMAN_AGENT tag allows 7 days
+        kind = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if by_person else {"messaging_type": "RESPONSE"}
+        answer = await platform_call("Messenger", "me/messages", f"{self.config.api_base}/me/messages",
+                                     secrets=[self.config.page_access_token],
+                                     params={"access_token": self.config.page_access_token},
+                                     json={"recipient": {"id": psid}, **kind, "message": message})
+        return answer is not None
 
     async def _send(self, recipient_id: Text, text: Text, quick_replies: Optional[List[Dict[str, Any]]] = None) -> None:
         psid = platform_recipient(PLATFORM, recipient_id)
@@ -87,6 +90,12 @@ class FacebookOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+        """A support agent's reply; True once Messenger accepted every part."""
+        psid = platform_recipient(PLATFORM, recipient_id)
+        return psid is not None and all([await self._post(psid, {"text": part}, by_person=True)
+                                         for part in split_text(text, MAX_TEXT)])
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:

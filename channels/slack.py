@@ -83,16 +83,22 @@ class SlackOutput(OutputChannel):
     def _destination(self, recipient_id: Text) -> Optional[str]:
         return self.channel or platform_recipient(PLATFORM, recipient_id)
 
-    async def _post(self, payload: Dict[str, Any]) -> None:
-        await platform_call("Slack", "chat.postMessage", f"{self.config.api_base}/chat.postMessage",
-                            secrets=[self.config.bot_token], json=payload,
-                            headers={"Authorization": f"Bearer {self.config.bot_token}",
-                                     "Content-Type": "application/json; charset=utf-8"})
+    async def _post(self, payload: Dict[str, Any]) -> bool:
+        answer = await platform_call("Slack", "chat.postMessage", f"{self.config.api_base}/chat.postMessage",
+                                     secrets=[self.config.bot_token], json=payload,
+                                     headers={"Authorization": f"Bearer {self.config.bot_token}",
+                                              "Content-Type": "application/json; charset=utf-8"})
+        return answer is not None
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         channel = self._destination(recipient_id)
         if channel is not None:
             await self._post({"channel": channel, "text": text})
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+        """A support agent's reply; True once Slack accepted it."""
+        channel = self._destination(recipient_id)
+        return channel is not None and await self._post({"channel": channel, "text": text})
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:

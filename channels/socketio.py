@@ -90,9 +90,10 @@ def history(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 class ChatOutput(SocketIOOutput):
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> None:
-        """A person's reply: the widget shows it as coming from them."""
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+        """A person's reply: the widget shows it as coming from them (and its history keeps it)."""
         await self._send_message(recipient_id, {"text": text, "agent": agent})
+        return True
 
 
 class AppAwareBlueprint(SocketBlueprint):

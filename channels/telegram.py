@@ -81,6 +81,12 @@ class TelegramOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
 
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+        """A support agent's reply; True once Telegram accepted every part."""
+        chat = platform_recipient(PLATFORM, recipient_id)
+        return chat is not None and all([await self.call("sendMessage", {"chat_id": chat, "text": part}) is not None
+                                         for part in split_text(text, MAX_TEXT)])
+
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:
         keyboard = [[{"text": str(button.get("title") or ""), "callback_data": callback_data(button)}]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
@@ -33,6 +33,8 @@ def tracker_store(url: str) -> dict:
         store["port"] = parts.port
     if parts.password:
         store["password"] = unquote(parts.password)
+    if parts.query:
+        store["query"] = dict(parse_qsl(parts.query))  # e.g. sslmode=require
     return store
 
 

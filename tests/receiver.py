@@ -6,7 +6,7 @@ import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 
 @dataclass
@@ -27,12 +27,15 @@ class Receiver:
         self.calls: List[Call] = []
         self.fail_next = 0
         self.fail_path: Dict[str, int] = {}  # path suffix -> how many more requests to it fail
-        self.answer: Callable[[str, Any], Optional[Any]] = lambda path, body: {"ok": True}
+        self.answer: Callable[[str, Any], Any] = lambda path, body: {"ok": True}  # a body, or (status, body)
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.do_POST()
+
+            def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     failing = receiver.fail_next > 0
@@ -40,9 +43,10 @@ class Receiver:
                     for suffix, count in receiver.fail_path.items():
                         if self.path.endswith(suffix) and count > 0 and not failing:
                             receiver.fail_path[suffix], failing = count - 1, True
-                status = 503 if failing else 200
-                payload = {"error": "down"} if failing else receiver.answer(self.path, _json(body))
-                receiver.calls.append(Call("POST", self.path, dict(self.headers), body, status))
+                status, payload = (503, {"error": "down"}) if failing else (200, receiver.answer(self.path, _json(body)))
+                if isinstance(payload, tuple):  # the answer chose its own status
+                    status, payload = payload
+                receiver.calls.append(Call(self.command, self.path, dict(self.headers), body, status))
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

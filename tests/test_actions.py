@@ -20,13 +20,13 @@ def _user(intent: str, language: dict | None = None) -> Dict[str, Any]:
     return {"event": "user", "text": "...", "parse_data": parse}
 
 
-def run(action: str, events: List[dict], slots: dict | None = None) -> dict:
+def run(action: str, events: List[dict], slots: dict | None = None, paused: bool = False) -> dict:
     latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
     payload = {
         "next_action": action,
         "sender_id": "test",
         "tracker": {"sender_id": "test", "slots": slots or {}, "latest_message": latest, "events": events,
-                    "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None},
+                    "paused": paused, "followup_action": None, "active_loop": {}, "latest_action_name": None},
         "domain": {},
     }
     return asyncio.run(EXECUTOR.run(payload))
@@ -69,3 +69,9 @@ def test_count_misunderstanding_action_sets_the_slot() -> None:
     twice = run("action_count_misunderstanding", [_user("nlu_fallback"), _user("out_of_scope")])
     assert _slots(once) == {"misunderstood_twice": False}
     assert _slots(twice) == {"misunderstood_twice": True}
+
+
+def test_a_new_session_keeps_a_conversation_with_a_person_paused() -> None:
+    paused = [e["event"] for e in run("action_session_start", [], paused=True)["events"]]
+    assert paused[:2] == ["session_started", "pause"]
+    assert "pause" not in [e["event"] for e in run("action_session_start", [])["events"]]

@@ -118,3 +118,33 @@ def test_chatwoot_mode_opens_one_conversation_and_resumes_after_failures(databas
         assert calls[4].json == {"content": "hello?", "message_type": "incoming", "private": False}
     finally:
         receiver.stop()
+
+
+def test_chatwoot_reuses_a_customer_who_is_already_a_contact(database_url, monkeypatch) -> None:
+    monkeypatch.setenv("HELPDESK_MODE", "chatwoot")
+    engine = engine_for(database_url)
+    receiver = Receiver()
+    contacts_created = []
+
+    def answers(path: str, body):
+        if path.endswith("/contacts"):
+            contacts_created.append(body)
+            if len(contacts_created) > 1:  # Chatwoot: email and identifier are unique per account
+                return 422, {"message": "Email has already been taken"}
+        if "/contacts/search" in path:
+            return {"payload": [{"id": 7, "email": "admin@acme.example", "identifier": "admin@acme.example"}]}
+        if path.endswith("/contact_inboxes"):
+            return {"source_id": "src-7-again"}
+        return _chatwoot_answers(path, body)
+
+    receiver.answer = answers
+    try:
+        _ticket(engine, "hd-first", START)
+        _ticket(engine, "hd-second", START)  # the same customer, another conversation
+        _run_for(engine, Chatwoot(receiver.url, "cw-token", "3", "5"), START, minutes=2, step_seconds=5)
+        conversations = [c.json for c in receiver.accepted("/api/v1/accounts/3/conversations") if c.path.endswith(
+            "/conversations")]
+        assert [c["source_id"] for c in conversations] == ["src-7", "src-7-again"]
+        assert all(c["contact_id"] == 7 for c in conversations) and pending_count(engine) == 0
+    finally:
+        receiver.stop()
