@@ -627,6 +627,17 @@ def test_a_handed_over_messenger_customer_gets_the_agents_reply_on_their_platfor
     reply = requests.post(f"{api}/reply", auth=agent, json={"text": "Hello, Sam from support here."}, timeout=30)
     assert reply.status_code == 200 and reply.json()["delivered"] is True
     assert "Sam from support" in texts(standin.wait_for(pushed, count=before + 1, timeout=30)[before:])
+    if platform == "facebook":  # after Messenger's 24-hour window only a tagged message gets through
+        tagged = standin.calls_for(pushed)[before]
+        assert tagged.body["messaging_type"] == "MESSAGE_TAG" and tagged.body["tag"] == "HUMAN_AGENT"
+    standin.failing = True  # the platform is down: the reply is kept, and the agent is told it did not go out
+    try:
+        down = requests.post(f"{api}/reply", auth=agent, json={"text": "Are you still there?"}, timeout=30)
+    finally:
+        standin.failing = False
+    assert down.status_code == 200 and down.json()["delivered"] is False
+    before = len(standin.calls_for(pushed))
     assert requests.post(f"{api}/resolve", auth=agent, timeout=30).status_code == 200
-    resumed = texts(standin.wait_for(pushed, count=before + 2, timeout=30)[before + 1:])
+    resumed = texts(standin.wait_for(pushed, count=before + 1, timeout=30)[before:])
     assert f"closed your request {reference}" in resumed
+    assert requests.post(f"{api}/resolve", auth=agent, timeout=30).status_code == 409  # already resolved
