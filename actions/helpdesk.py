@@ -47,12 +47,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.0))
 
 
-def ticket_data(session: Session, ticket: m.Ticket) -> Dict[str, Any]:
+def ticket_fields(session: Session, ticket: m.Ticket) -> Dict[str, Any]:
+    """What both the helpdesk and the agent console show of a ticket."""
     account = session.get(m.Account, ticket.account_id) if ticket.account_id else None
-    return {"reference": ticket.reference, "conversation_id": ticket.conversation_id, "channel": ticket.channel,
-            "language": ticket.language, "reason": ticket.reason, "topic": ticket.topic,
-            "account": account.portal if account else None, "user": ticket.user_email,
-            "created_at": ticket.created_at.isoformat(), "summary": ticket.summary}
+    return {"reference": ticket.reference, "channel": ticket.channel, "language": ticket.language,
+            "reason": ticket.reason, "topic": ticket.topic, "account": account.portal if account else None,
+            "user": ticket.user_email, "created_at": m.utc(ticket.created_at).isoformat()}
+
+
+def ticket_data(session: Session, ticket: m.Ticket) -> Dict[str, Any]:
+    return {**ticket_fields(session, ticket), "conversation_id": ticket.conversation_id, "summary": ticket.summary}
 
 
 def message_data(message: m.TicketMessage) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from actions import models as m
 from actions.handoff import MAX_TEXT, clean
-from actions.helpdesk import message_data
+from actions.helpdesk import message_data, ticket_fields
 
 QUEUE_STATUSES = {"active": ("open", "assigned"), "open": ("open",), "assigned": ("assigned",),
                   "resolved": ("resolved",)}
@@ -32,11 +32,7 @@ def find(session: Session, reference: str, lock: bool = False) -> m.Ticket:
 
 
 def ticket_row(session: Session, ticket: m.Ticket, now: datetime) -> Dict[str, Any]:
-    account = session.get(m.Account, ticket.account_id) if ticket.account_id else None
-    return {"reference": ticket.reference, "status": ticket.status, "language": ticket.language,
-            "reason": ticket.reason, "topic": ticket.topic, "channel": ticket.channel,
-            "account": account.portal if account else None, "user": ticket.user_email,
-            "created_at": m.utc(ticket.created_at).isoformat(), "assigned_to": ticket.assigned_to,
+    return {**ticket_fields(session, ticket), "status": ticket.status, "assigned_to": ticket.assigned_to,
             "resolution": ticket.resolution,
             "waiting_minutes": max(0, int((now - m.utc(ticket.created_at)).total_seconds() // 60)),
             "headline": (ticket.summary or {}).get("headline", "")}

@@ -29,11 +29,14 @@ from actions.db import engine, session_scope
 from actions.helpdesk import configured_transport, deliver_due, message_data
 from actions.identity import is_production
 from actions.tickets import TicketError, assign, close, detail, find, queue, record_reply, ticket_row
+from channels.web_pages import send_file
 
 logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "agent"
-STATIC_FILES = {"console.js": "application/javascript", "console.css": "text/css"}
+CONSOLE_FILES = {"": (WEB_DIR / "index.html", "text/html"),
+                 "console.js": (WEB_DIR / "console.js", "application/javascript"),
+                 "console.css": (WEB_DIR / "console.css", "text/css")}
 DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
 WORKER_INTERVAL_SECONDS = float(os.environ.get("HELPDESK_POLL_SECONDS", "2"))
 RESUME_RESPONSES = {"resolved": "utter_handoff_resolved", "handed_back": "utter_handoff_handed_back"}
@@ -127,12 +130,10 @@ class AgentConsoleInput(InputChannel):
         api = self._api
 
         async def page(request: Request) -> HTTPResponse:
-            return await response.file(WEB_DIR / "index.html", mime_type="text/html")
+            return await send_file(CONSOLE_FILES, "")
 
         async def static(request: Request, name: str) -> HTTPResponse:
-            if name not in STATIC_FILES:
-                return error("not_found", 404)
-            return await response.file(WEB_DIR / name, mime_type=STATIC_FILES[name])
+            return await send_file(CONSOLE_FILES, name)
 
         bp.add_route(page, "/", methods=["GET"])
         bp.add_route(static, "/static/<name>", methods=["GET"])
