@@ -40,16 +40,16 @@ train: $(MODEL)
 # The embedded database (a SQLite file unless DATABASE_URL says otherwise): migrated, demo data loaded.
 db: $(VENV)/.installed
 	$(VENV)/bin/alembic upgrade head
-	$(PY) -m actions.demo_data
+	$(PY) -m support.cli demo-data
 
 # A signed token for a demo user, as the host website would issue it: make token USER=admin@acme.example
 token: $(VENV)/.installed
-	@case "$(USER)" in *@*) $(PY) -m actions.identity "$(USER)";; \
+	@case "$(USER)" in *@*) $(PY) -m support.cli token "$(USER)";; \
 	  *) echo "usage: make token USER=admin@acme.example" >&2; exit 2;; esac
 
 # Scheduled retries of past_due subscriptions and the downgrade after the grace period (cron: README).
 dunning: $(VENV)/.installed
-	$(PY) -m actions.dunning
+	$(PY) -m support.cli dunning
 
 run: $(MODEL) $(WIDGET_LIB) db
 	scripts/run.sh
@@ -61,15 +61,15 @@ test: $(MODEL) $(WIDGET_LIB)
 	$(PY) -m pytest tests
 
 bench-nlu: setup
-	$(PY) bench/nlu_bench.py
+	$(PY) -m bench.nlu_bench
 
 bench-retry: setup
-	$(PY) bench/retry_bench.py --database sqlite
-	$(PY) bench/retry_bench.py --database postgresql
+	$(PY) -m bench.retry_bench --database sqlite
+	$(PY) -m bench.retry_bench --database postgresql
 
 bench-handoff: setup
-	$(PY) bench/handoff_bench.py --database sqlite
-	$(PY) bench/handoff_bench.py --database postgresql
+	$(PY) -m bench.handoff_bench --database sqlite
+	$(PY) -m bench.handoff_bench --database postgresql
 
 clean:
 	rm -rf models .rasa .run results bench/out

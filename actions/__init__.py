@@ -1,1 +1,1 @@
-"""The action server: thin Rasa actions (actions.py) over plain service modules."""
+"""Rasa custom actions (rasa-sdk loads every module here): thin translation between the tracker and support/."""

@@ -8,23 +8,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Optional
 
 from sqlalchemy.exc import OperationalError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from actions.db import engine_for  # noqa: E402
-from actions.handoff import HandoffRequest, Line, request_handoff  # noqa: E402
-from actions.helpdesk import GenericWebhook, deliver_due, pending_count  # noqa: E402
-from tests.conftest import PG_URL, prepare_database  # noqa: E402
-from tests.receiver import Receiver  # noqa: E402
+from support.db.engine import engine_for
+from support.handoff.tickets import request_handoff
+from support.handoff.transcript import HandoffRequest, Line
+from support.helpdesk.outbox import pending_count
+from support.helpdesk.transports import GenericWebhook
+from support.helpdesk.worker import deliver_due
+from tests.helpers.loopback import Receiver
+from tests.helpers.server import PG_URL, prepare_database
 
 NOW = datetime.now(timezone.utc)
 USERS = ["admin@acme.example", "admin@globex.example", "admin@umbrella.example", None]

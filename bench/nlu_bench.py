@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # custom components (components.*) must import when a model loads
 OUT = ROOT / "bench" / "out"
 HELDOUT = ROOT / "bench" / "heldout"  # written with the training data, used for error analysis
 FRESH = ROOT / "bench" / "fresh"  # written last by another author, never looked at while tuning

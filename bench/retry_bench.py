@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,14 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from actions import models as m  # noqa: E402
-from actions.accounts import now_utc  # noqa: E402
-from actions.db import engine_for, session_scope  # noqa: E402
-from actions.gateway import SandboxGateway  # noqa: E402
-from actions.payment_retry import retry_payment  # noqa: E402
-from tests.conftest import PG_URL, prepare_database  # noqa: E402
+from support.billing.payment_retry import retry_payment
+from support.clock import now_utc
+from support.db import models as m
+from support.db.engine import engine_for, session_scope
+from support.payments.sandbox import SandboxGateway
+from tests.helpers.server import PG_URL, prepare_database
 
 
 def add_past_due_accounts(url: str, count: int) -> list[str]:

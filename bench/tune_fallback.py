@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
-
-from nlu_bench import FALLBACK, OOS, ROOT, parse_all, train
+from bench.nlu_bench import FALLBACK, OOS, ROOT, parse_all, train
 
 
 def split_data(dev_share: float, seed: int = 7) -> Tuple[Dict, List[Tuple[str, str]]]:
@@ -82,7 +81,7 @@ def main() -> None:
         without_fallback(args.config, work / "config.yml")
         model, seconds = train(work / "config.yml", work / "nlu", work, "tuning")
         parses, _ = parse_all(model, [text for text, _ in dev])
-    import collections, json
+    import collections
     confusions = collections.Counter((gold, p["intent"]["name"]) for p, (_, gold) in zip(parses, dev) if p["intent"]["name"] != gold)
     print(confusions.most_common(15))
     results = []

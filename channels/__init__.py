@@ -1,1 +1,1 @@
-"""Rasa-server side: channel connectors, the agent console and the event broker."""
+"""Rasa-server side: channel connectors, the pages, the agent console and the event broker."""

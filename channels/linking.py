@@ -24,13 +24,21 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.accounts import now_utc
-from actions.db import engine, session_scope
-from actions.identity import issue_channel_token, verified_email
-from actions.redaction import redact
-from actions.messenger_links import (CODE_TTL, LinkOutcome, issue_code, link_with_code, linked_email,
-                                     looks_like_code, normalise_code, unlink)
-from actions.product import product
+from support.clock import now_utc
+from support.db.engine import engine, session_scope
+from support.identity import issue_channel_token, verified_email
+from support.messenger_links import (
+    CODE_TTL,
+    LinkOutcome,
+    issue_code,
+    link_with_code,
+    linked_email,
+    looks_like_code,
+    normalise_code,
+    unlink,
+)
+from support.redaction import redact_card_data
+from support.settings import product
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +145,7 @@ def parse_command(text: Optional[str]) -> Optional[Command]:
     return None
 
 
-def reply_language(locale: Optional[str], text: str, hint: Optional[str] = None) -> str:
+def command_language(locale: Optional[str], text: str, hint: Optional[str] = None) -> str:
     """The platform locale first, then the message's words, then product.yml's default language."""
     code = (locale or "").lower()[:2]
     if code in ("fr", "en"):
@@ -149,7 +157,7 @@ def reply_language(locale: Optional[str], text: str, hint: Optional[str] = None)
         return "fr"
     if words & ENGLISH_WORDS:
         return "en"
-    return str(product().get("default_language") or "en")
+    return product().default_language
 
 
 def mask_email(email: str) -> str:
@@ -225,7 +233,7 @@ class Relay:
             return
         metadata = await self.identity(incoming)
         # card numbers and security codes never enter the conversation store
-        message = UserMessage(redact(incoming.text), output, incoming.sender_id, input_channel=self.input_channel,
+        message = UserMessage(redact_card_data(incoming.text), output, incoming.sender_id, input_channel=self.input_channel,
                               message_id=incoming.message_id, metadata=metadata)
         await on_new_message(message)
 
@@ -250,7 +258,7 @@ class Relay:
         return metadata
 
     async def answer(self, command: Command, incoming: Incoming) -> str:
-        language = reply_language(incoming.locale, incoming.text, command.language)
+        language = command_language(incoming.locale, incoming.text, command.language)
         platform = PLATFORM_NAMES[incoming.platform]
         if command.kind == "how_to":
             return message("how_to", language, platform=platform)

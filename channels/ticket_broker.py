@@ -16,10 +16,10 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.accounts import now_utc
-from actions.db import session_scope
-from actions.handoff import add_customer_message
-from actions.tickets import active_conversations
+from support.clock import now_utc
+from support.db.engine import session_scope
+from support.handoff.desk import active_conversations
+from support.handoff.tickets import add_customer_message
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from actions.language import locale_language
+from support.language import locale_language
 
 LANGUAGE_PROPERTY = "language"
 LANGUAGES = ("en", "fr")

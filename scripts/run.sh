@@ -35,7 +35,7 @@ fi
 echo $$ > "$LOCK"
 # endpoints.yml with this run's action server and a SQL tracker store on its database.
 ENDPOINTS=$RUN_DIR/endpoints-$RASA_PORT.yml
-.venv/bin/python scripts/write_endpoints.py "$ENDPOINTS"
+.venv/bin/python -m scripts.write_endpoints "$ENDPOINTS"
 
 if [ -z "${AUTH_JWT_SECRET:-}${AUTH_JWT_PUBLIC_KEY:-}" ]; then
   echo "WARNING: AUTH_JWT_SECRET is not set: tokens are checked with the DEVELOPMENT-ONLY secret (never in production)."

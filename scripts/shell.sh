@@ -11,6 +11,6 @@ if ! curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null; then
   trap 'kill $actions_pid 2>/dev/null || true' EXIT
   until curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null; do sleep 1; done
 fi
-.venv/bin/python scripts/write_endpoints.py .run/endpoints-shell.yml
+.venv/bin/python -m scripts.write_endpoints .run/endpoints-shell.yml
 # Its own port, so that it also works while `make run` holds 5005.
 .venv/bin/rasa shell --model models/assistant.tar.gz --endpoints .run/endpoints-shell.yml --port "${SHELL_PORT:-5006}"

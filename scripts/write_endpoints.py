@@ -5,7 +5,7 @@ Conversations (and whether a person owns them) then survive a restart: PostgreSQ
 the DATABASE_URL database (Rasa's `events` table); the embedded SQLite keeps them in a file beside
 the subscription database (two SQLite writers on one file would wait for each other).
 
-    python scripts/write_endpoints.py OUT.yml   (Rasa names the SQL host `url`)
+    python -m scripts.write_endpoints OUT.yml   (Rasa names the SQL host `url`)
 """
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from actions.db import database_url  # noqa: E402
+from support.db.engine import database_url
 
 
 def tracker_store(url: str) -> dict:

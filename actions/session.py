@@ -1,0 +1,89 @@
+"""Rasa custom actions: each one only translates between the tracker and the services."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import (
+    ActionExecuted,
+    ConversationPaused,
+    EventType,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+)
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.tracker import latest_user_metadata
+from support.language import choose_language, locale_language
+from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
+from support.settings import check_configuration, product, response_slots
+
+# A new session must not inherit a half-finished question or the previous channel metadata.
+NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
+
+check_configuration()  # refuses to start in production without a real key (InsecureConfiguration)
+
+
+class ActionSessionStart(Action):
+    """Starts a session with the product facts that responses interpolate."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in tracker.slots.items()
+            if name not in NOT_CARRIED_OVER and value is not None
+        ]
+        facts = [SlotSet(name, value) for name, value in response_slots().items()]
+        # a new session (after an idle hour) must not wake the bot while a person owns the conversation
+        still_paused = [ConversationPaused()] if tracker.is_paused() else []
+        return [SessionStarted(), *still_paused, *carried, *facts, ActionExecuted("action_listen")]
+
+
+class ActionSetLanguage(Action):
+    """Fills the `language` slot after every user message (custom slot mapping)."""
+
+    def name(self) -> Text:
+        return "action_set_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        current = tracker.get_slot("language")
+        detected = dict((tracker.latest_message or {}).get("language") or {})
+        # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
+        detected["locale"] = (detected.get("locale") or locale_language(latest_user_metadata(tracker))
+                              or locale_language(tracker.get_slot("session_started_metadata")))
+        chosen = choose_language(current, detected, product().default_language)
+        return [] if chosen == current else [SlotSet("language", chosen)]
+
+
+class ActionCountMisunderstanding(Action):
+    """Sets `misunderstood_twice` so that rules offer a person after two misses in a row."""
+
+    def name(self) -> Text:
+        return "action_count_misunderstanding"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
+        return [SlotSet("misunderstood_twice", repeated)]
+
+
+class ActionCoreFallback(Action):
+    """When no dialogue rule applies: ask to rephrase and forget the message, so nothing loops."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return [UserUtteranceReverted()]

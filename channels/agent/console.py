@@ -1,0 +1,277 @@
+"""The agents' side inside the Rasa server: the console page, its HTTP API, and the helpdesk worker.
+
+Registered as an input channel (credentials.yml) so that it runs in the process that owns the
+conversations: an agent's reply goes out on the customer's own channel and into the tracker, and
+resolving a ticket resumes the bot (ConversationResumed) with a message in the customer's language.
+API: /agent/api/... with HTTP Basic credentials from AGENT_CREDENTIALS ("name:password,...").
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.actions.action import create_bot_utterance
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from channels.database import in_database
+from channels.web.pages import send_file
+from support.adapters import configured_transport
+from support.clock import now_utc
+from support.db.engine import engine
+from support.handoff.desk import (
+    TicketError,
+    assign,
+    close,
+    detail,
+    find,
+    queue,
+    record_reply,
+    ticket_row,
+)
+from support.helpdesk.outbox import message_data
+from support.helpdesk.worker import deliver_due
+from support.settings import ROOT, is_production
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = ROOT / "web" / "agent"
+CONSOLE_FILES = {"": (WEB_DIR / "index.html", "text/html"),
+                 "console.js": (WEB_DIR / "console.js", "application/javascript"),
+                 "console.css": (WEB_DIR / "console.css", "text/css")}
+DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
+WORKER_INTERVAL_SECONDS = float(os.environ.get("HELPDESK_POLL_SECONDS", "2"))
+RESUME_RESPONSES = {"resolved": "utter_handoff_resolved", "handed_back": "utter_handoff_handed_back"}
+
+
+def parse_credentials(text: str) -> Dict[str, str]:
+    pairs = (item.split(":", 1) for item in text.split(",") if ":" in item)
+    return {name.strip(): secret.strip() for name, secret in pairs if name.strip() and secret.strip()}
+
+
+def agent_credentials(configured: Optional[str] = None) -> Dict[str, str]:
+    text = os.environ.get("AGENT_CREDENTIALS") or configured or ""
+    if not text and not is_production():
+        logger.warning("AGENT_CREDENTIALS is not set: the agent console uses the DEVELOPMENT credentials.")
+        text = DEV_CREDENTIALS
+    return parse_credentials(text)
+
+
+def authenticated_agent(request: Request, agents: Dict[str, str]) -> Optional[str]:
+    """The agent named by valid Basic credentials; every configured pair is compared in constant time."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        name, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    found = None
+    for known, known_secret in agents.items():
+        if hmac.compare_digest(known.encode(), name.encode()) & hmac.compare_digest(known_secret.encode(),
+                                                                                    secret.encode()):
+            found = known
+    return found
+
+
+def error(code: str, status: int) -> HTTPResponse:
+    return response.json({"error": code}, status=status)
+
+
+TICKET_ERRORS = {"not_found": 404, "resolved": 409, "empty": 400, "too_long": 400}
+
+
+async def start_helpdesk_worker(app: Any, loop: Any) -> None:
+    """Delivers the helpdesk outbox from inside the Rasa server while a helpdesk is configured."""
+    transport = configured_transport()
+    if transport is None:
+        return
+    logger.info("helpdesk outbox worker started (%s)", type(transport).__name__)
+
+    async def work() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(deliver_due, engine(), transport, now_utc())
+            except SQLAlchemyError as problem:
+                logger.warning("helpdesk worker: database unavailable (%s)", type(problem).__name__)
+            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
+                logger.exception("helpdesk worker: unexpected error")
+            await asyncio.sleep(WORKER_INTERVAL_SECONDS)
+
+    app.add_task(work())
+
+
+class AgentConsoleInput(InputChannel):
+    """Not a customer channel: it only adds the agents' routes to the Rasa server."""
+
+    def __init__(self, agents: Dict[str, str]) -> None:
+        self.agents = agents
+
+    @classmethod
+    def name(cls) -> Text:
+        return "agent_console"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(agent_credentials((credentials or {}).get("agents")))
+
+    def url_prefix(self) -> Text:
+        return "/agent"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("agent_console", __name__)
+        api = self._api
+
+        async def page(request: Request) -> HTTPResponse:
+            return await send_file(CONSOLE_FILES, "")
+
+        async def static(request: Request, name: str) -> HTTPResponse:
+            return await send_file(CONSOLE_FILES, name)
+
+        bp.add_route(page, "/", methods=["GET"])
+        bp.add_route(static, "/static/<name>", methods=["GET"])
+        bp.add_route(api(self._me), "/api/me", methods=["GET"])
+        bp.add_route(api(self._list), "/api/tickets", methods=["GET"])
+        bp.add_route(api(self._detail), "/api/tickets/<reference>", methods=["GET"])
+        bp.add_route(api(self._assign), "/api/tickets/<reference>/assign", methods=["POST"])
+        bp.add_route(api(self._reply), "/api/tickets/<reference>/reply", methods=["POST"])
+        bp.add_route(api(self._resolve), "/api/tickets/<reference>/resolve", methods=["POST"])
+        bp.add_route(api(self._handback), "/api/tickets/<reference>/handback", methods=["POST"])
+        bp.listener("after_server_start")(start_helpdesk_worker)
+        return bp
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _api(self, handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        async def guarded(request: Request, **params: Any) -> HTTPResponse:
+            agent = authenticated_agent(request, self.agents)
+            if agent is None:
+                return error("unauthorized", 401)
+            try:
+                return await handler(request, agent, **params)
+            except TicketError as problem:
+                return error(problem.code, TICKET_ERRORS.get(problem.code, 400))
+            except SQLAlchemyError as problem:
+                logger.warning("agent API: database unavailable (%s)", type(problem).__name__)
+                return error("database_unavailable", 503)
+
+        guarded.__name__ = handler.__name__.strip("_")
+        return guarded
+
+    # --- API ------------------------------------------------------------------------------
+
+    async def _me(self, request: Request, agent: str) -> HTTPResponse:
+        return response.json({"agent": agent})
+
+    async def _list(self, request: Request, agent: str) -> HTTPResponse:
+        status = request.args.get("status", "active")
+        return response.json({"tickets": await in_database(lambda s: queue(s, status, now_utc()))})
+
+    async def _detail(self, request: Request, agent: str, reference: str) -> HTTPResponse:
+        return response.json({"ticket": await in_database(lambda s: detail(s, reference, now_utc()))})
+
+    async def _assign(self, request: Request, agent: str, reference: str) -> HTTPResponse:
+        now = now_utc()
+        row = await in_database(lambda s: ticket_row(s, assign(s, reference, agent, now), now))
+        return response.json({"ticket": row})
+
+    async def _reply(self, request: Request, agent: str, reference: str) -> HTTPResponse:
+        text = str((request.json or {}).get("text") or "") if isinstance(request.json, dict) else ""
+        now = now_utc()
+
+        def save(session: Any) -> Dict[str, Any]:
+            message = record_reply(session, reference, agent, text, now)
+            return {"message": message_data(message), "conversation": message.ticket.conversation_id}
+
+        saved = await in_database(save)
+        delivered = await self._tell_customer(request, saved["conversation"], saved["message"]["text"], agent)
+        return response.json({"message": saved["message"], "delivered": delivered})
+
+    async def _resolve(self, request: Request, agent: str, reference: str) -> HTTPResponse:
+        return await self._close(request, agent, reference, "resolved")
+
+    async def _handback(self, request: Request, agent: str, reference: str) -> HTTPResponse:
+        return await self._close(request, agent, reference, "handed_back")
+
+    async def _close(self, request: Request, agent: str, reference: str, resolution: str) -> HTTPResponse:
+        now = now_utc()
+
+        def save(session: Any) -> Dict[str, Any]:
+            try:
+                ticket, repeated = close(session, reference, agent, resolution, now), False
+            except TicketError as problem:
+                if problem.code != "resolved":
+                    raise
+                ticket, repeated = find(session, reference), True  # resolved, but was the bot resumed?
+            return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
+                    "repeated": repeated}
+
+        row = await in_database(save)
+        resumed = await self._resume(request, row["conversation_id"], RESUME_RESPONSES[resolution], row["reference"])
+        if row.pop("repeated") and not resumed:
+            return error("resolved", 409)
+        return response.json({"ticket": row})
+
+    # --- the customer's conversation ------------------------------------------------------
+
+    @staticmethod
+    def _output_channel(request: Request, channel_name: Optional[str]) -> OutputChannel:
+        for channel in getattr(request.app.ctx, "input_channels", None) or []:
+            if channel.name() == channel_name:
+                output = channel.get_output_channel()
+                if output is not None:
+                    return output
+        return CollectingOutputChannel()  # REST has no way to push: the reply stays in the conversation
+
+    async def _tell_customer(self, request: Request, conversation: str, text: str, agent: str) -> bool:
+        """Sends the agent's words on the customer's channel and keeps them in the conversation."""
+        rasa_agent = request.app.ctx.agent
+        async with rasa_agent.lock_store.lock(conversation):
+            tracker = await rasa_agent.processor.get_tracker(conversation)
+            output = self._output_channel(request, tracker.get_latest_input_channel())
+            send_as_agent = getattr(output, "send_agent_message", None)  # our channels: says whether it went out
+            try:
+                delivered = bool(send_as_agent and await send_as_agent(conversation, text, agent))
+            except Exception as problem:  # a messenger API that is down must not lose the reply
+                logger.warning("agent reply not pushed to %s: %s", conversation, problem)
+                delivered = False
+            tracker.update(BotUttered(text, metadata={"agent": agent}))
+            await rasa_agent.processor.save_tracker(tracker)
+        return delivered
+
+    async def _resume(self, request: Request, conversation: str, response_name: str, reference: str) -> bool:
+        """The bot takes the conversation again and says so, in the customer's language (False: not paused)."""
+        rasa_agent = request.app.ctx.agent
+        async with rasa_agent.lock_store.lock(conversation):
+            tracker = await rasa_agent.processor.get_tracker(conversation)
+            if not tracker.is_paused():
+                return False
+            tracker.update(ConversationResumed())
+            output = self._output_channel(request, tracker.get_latest_input_channel())
+            message = await rasa_agent.processor.nlg.generate(response_name, tracker, output.name(),
+                                                              reference=reference)
+            if message:
+                message["utter_action"] = response_name
+                try:
+                    await output.send_response(conversation, dict(message))
+                except Exception as problem:
+                    logger.warning("resume message not pushed to %s: %s", conversation, problem)
+                tracker.update(ActionExecuted(response_name))
+                tracker.update(create_bot_utterance(dict(message)))
+            tracker.update(ActionExecuted("action_listen"))
+            await rasa_agent.processor.save_tracker(tracker)
+        return True

@@ -1,0 +1,84 @@
+"""Pages the Rasa server serves: the chat widget (/widget/...), and the demo host page (/chat/) with
+its demo sign-in (/demo/users, /demo/token), which exist only outside production."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.database import in_database
+from support.demo_data import demo_users
+from support.identity import issue_token
+from support.settings import ROOT, is_production
+
+WEB = ROOT / "web"
+WIDGET_FILES = {
+    "chat-widget.js": (WEB / "widget" / "chat-widget.js", "application/javascript"),
+    "chat-widget.css": (WEB / "widget" / "chat-widget.css", "text/css"),
+    "socket.io.min.js": (WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+                         "application/javascript"),
+}
+DEMO_FILES = {"": (WEB / "demo" / "index.html", "text/html"), "demo.js": (WEB / "demo" / "demo.js", "application/javascript")}
+DEMO_TOKEN_MINUTES = 60
+
+
+class RootBlueprint(Blueprint):
+    """Routes at the site root: Rasa would otherwise put every channel under /webhooks/."""
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        super().register(app, {**options, "url_prefix": None})
+
+
+async def send_file(files: Dict[str, tuple], name: str) -> HTTPResponse:
+    if name not in files or not files[name][0].exists():
+        return response.json({"error": "not_found"}, status=404)
+    path, mime = files[name]
+    return await response.file(path, mime_type=mime, headers={"Cache-Control": "no-cache"})
+
+
+class WebPagesInput(InputChannel):
+    """Not a conversation channel: it only serves files (and the demo sign-in in development)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "web_pages"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = RootBlueprint("web_pages", __name__)
+
+        @bp.route("/widget/<name>", methods=["GET"])
+        async def widget(request: Request, name: str) -> HTTPResponse:
+            return await send_file(WIDGET_FILES, name)
+
+        @bp.route("/chat/", methods=["GET"])
+        async def demo_page(request: Request) -> HTTPResponse:
+            return await send_file(DEMO_FILES, "") if not is_production() else response.text("", status=404)
+
+        @bp.route("/chat/<name>", methods=["GET"])
+        async def demo_file(request: Request, name: str) -> HTTPResponse:
+            return await send_file(DEMO_FILES, name) if not is_production() else response.text("", status=404)
+
+        @bp.route("/demo/users", methods=["GET"])
+        async def users(request: Request) -> HTTPResponse:
+            if is_production():
+                return response.json({"error": "not_found"}, status=404)
+            return response.json({"users": await in_database(demo_users)})
+
+        @bp.route("/demo/token", methods=["GET"])
+        async def token(request: Request) -> HTTPResponse:
+            """Signs in as a demo user, as the host website would: never in production."""
+            email = (request.args.get("email") or "").strip().lower()
+            if is_production():
+                return response.json({"error": "not_found"}, status=404)
+            if email not in {user["email"] for user in await in_database(demo_users)}:
+                return response.json({"error": "unknown_user"}, status=404)
+            return response.json({"token": issue_token(email, minutes=DEMO_TOKEN_MINUTES)})
+
+        return bp

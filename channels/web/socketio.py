@@ -1,0 +1,183 @@
+"""The chat widget's socket.io channel, with the conversation bound to who the customer is.
+
+Rasa 3.6's own channel lets the client choose its session id and metadata. Here the server does:
+- a signed-in customer connects with their JWT (auth.token); the conversation id is derived from
+  the verified subject, so their reloads and tabs share one conversation and nobody else can
+  reach it; every message carries the verified token, whatever the client sends;
+- an anonymous visitor gets a conversation id and a signed session token for it, which only
+  that browser has; presenting it again continues the conversation (a reload);
+- on connecting, the client receives `session_confirm` and the conversation's `history`.
+Protocol details: README ("The chat widget").
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import jwt
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError as Refused
+
+from support.identity import jwt_secret, verified_email
+from support.redaction import redact_card_data
+from support.settings import InsecureConfiguration
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 10_000
+HISTORY_EVENTS = 200
+ANONYMOUS_SESSION_DAYS = 30
+
+
+def session_secret() -> bytes:
+    """Signs anonymous session tokens and derives conversation ids (CHAT_SESSION_SECRET, else the JWT secret)."""
+    secret = os.environ.get("CHAT_SESSION_SECRET")
+    if not secret:
+        try:
+            secret = jwt_secret()
+        except InsecureConfiguration:
+            raise InsecureConfiguration("set CHAT_SESSION_SECRET (or AUTH_JWT_SECRET) in production") from None
+    return hmac.new(secret.encode(), b"chat-session", hashlib.sha256).digest()
+
+
+def customer_conversation(email: str) -> str:
+    return "web-" + hmac.new(session_secret(), email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def anonymous_session() -> tuple[str, str]:
+    conversation = "anon-" + uuid.uuid4().hex
+    claims = {"sub": conversation, "exp": datetime.now(timezone.utc) + timedelta(days=ANONYMOUS_SESSION_DAYS)}
+    return conversation, jwt.encode(claims, session_secret(), algorithm="HS256")
+
+
+def anonymous_conversation(token: Any) -> Optional[str]:
+    if not isinstance(token, str) or len(token) > 1024:
+        return None
+    try:
+        subject = jwt.decode(token, session_secret(), algorithms=["HS256"], options={"require": ["sub", "exp"]})["sub"]
+    except jwt.PyJWTError:
+        return None
+    return subject if isinstance(subject, str) and subject.startswith("anon-") else None
+
+
+def history(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The conversation as the widget shows it; a clicked button shows its title, not its payload."""
+    messages: List[Dict[str, Any]] = []
+    titles: Dict[str, str] = {}
+    for event in events[-HISTORY_EVENTS:]:
+        if event.get("event") == "user" and event.get("text"):
+            text = event["text"]
+            messages.append({"sender": "user", "text": titles.get(text, text)})
+        elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
+            buttons = (event.get("data") or {}).get("buttons") or []
+            titles = {b.get("payload"): b.get("title") for b in buttons if b.get("payload")}
+            message = {"sender": "bot", "text": event.get("text") or ""}
+            if buttons:
+                message["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in buttons]
+            if (event.get("metadata") or {}).get("agent"):
+                message["agent"] = event["metadata"]["agent"]
+            messages.append(message)
+    return messages
+
+
+class ChatOutput(SocketIOOutput):
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+        """A person's reply: the widget shows it as coming from them (and its history keeps it)."""
+        await self._send_message(recipient_id, {"text": text, "agent": agent})
+        return True
+
+
+class AppAwareBlueprint(SocketBlueprint):
+    """Remembers the Sanic app, whose Rasa agent holds the conversations (for the history)."""
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.app = app
+        super().register(app, options)
+
+
+class ChatInput(InputChannel):
+    """Named `socketio` so that replies from the agent console find it as the conversation's channel."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def __init__(self) -> None:
+        self.sio: Optional[AsyncServer] = None
+        self.blueprint_ref: Optional[AppAwareBlueprint] = None
+
+    def get_output_channel(self) -> Optional[ChatOutput]:
+        return ChatOutput(self.sio, "bot_uttered") if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # cors_allowed_origins=[]: Sanic's CORS (rasa run --cors) answers for socket.io as well
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        self.sio = sio
+        bp = AppAwareBlueprint(sio, "/socket.io", "chat_socketio", __name__)
+        self.blueprint_ref = bp
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            auth = auth if isinstance(auth, dict) else {}
+            token = auth.get("token") if isinstance(auth.get("token"), str) else None
+            locale = str(auth.get("locale") or "")[:16]
+            session_token = None
+            if token:
+                email = verified_email({"token": token})
+                if email is None:
+                    raise Refused("invalid_token")
+                conversation = customer_conversation(email)
+            else:
+                conversation = anonymous_conversation(auth.get("session"))
+                if conversation is None:
+                    conversation, session_token = anonymous_session()
+            await sio.save_session(sid, {"conversation": conversation, "token": token, "locale": locale})
+            sio.enter_room(sid, conversation)
+            sio.start_background_task(welcome, sid, conversation, session_token, bool(token))
+            return True
+
+        async def welcome(sid: Text, conversation: str, session_token: Optional[str], signed_in: bool) -> None:
+            await sio.emit("session_confirm", {"session_id": conversation, "session_token": session_token,
+                                               "signed_in": signed_in}, room=sid)
+            await sio.emit("history", {"messages": await self._history(conversation)}, room=sid)
+
+        @sio.on("user_uttered")
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str):
+                return
+            session = await sio.get_session(sid)
+            metadata = {"locale": session["locale"]}
+            if session["token"]:
+                metadata["token"] = session["token"]  # verified at connect; the action server checks it again
+            # card numbers and security codes never enter the conversation store
+            await on_new_message(UserMessage(redact_card_data(text[:MAX_MESSAGE_CHARS]), ChatOutput(sio, "bot_uttered"),
+                                             session["conversation"], input_channel=self.name(), metadata=metadata))
+
+        return bp
+
+    async def _history(self, conversation: str) -> List[Dict[str, Any]]:
+        app = getattr(self.blueprint_ref.ctx, "app", None) if self.blueprint_ref else None
+        agent = getattr(getattr(app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(conversation)
+        return history([event.as_dict() for event in tracker.events]) if tracker else []

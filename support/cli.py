@@ -1,0 +1,79 @@
+"""The command-line entry points (the Makefile's targets call them).
+
+    python -m support.cli demo-data [--reset]   the demo accounts (README), unless already loaded
+    python -m support.cli dunning               scheduled retries and downgrades (cron: README)
+    python -m support.cli helpdesk              one delivery pass of the helpdesk outbox
+    python -m support.cli token EMAIL           a signed token for a demo user, as the host website would issue it
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable, Dict, List, Optional
+
+
+def demo_data(args: argparse.Namespace) -> int:
+    from support.demo_data import ensure_loaded
+
+    loaded = ensure_loaded(args.reset)
+    print("demo data loaded" if loaded else "demo data already present (use --reset to reload)")
+    return 0
+
+
+def dunning(args: argparse.Namespace) -> int:
+    from support.adapters import configured_gateway
+    from support.billing.dunning import run_dunning
+    from support.clock import now_utc
+    from support.db.engine import engine
+
+    outcome = run_dunning(engine(), configured_gateway(), now_utc())
+    print(f"retried: {len(outcome.retried)}, downgraded to free: {len(outcome.downgraded)}")
+    return 0
+
+
+def helpdesk(args: argparse.Namespace) -> int:
+    from support.adapters import configured_transport
+    from support.clock import now_utc
+    from support.db.engine import engine
+    from support.helpdesk.worker import deliver_due
+
+    logging.basicConfig(level=logging.INFO)
+    transport = configured_transport()
+    if transport is None:
+        print("HELPDESK_MODE is off or HELPDESK_URL is not set: nothing to deliver to.", file=sys.stderr)
+        return 1
+    print(deliver_due(engine(), transport, now_utc()))
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    from support.identity import issue_token
+
+    print(issue_token(args.email))
+    return 0
+
+
+COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo-data": demo_data, "dunning": dunning, "helpdesk": helpdesk, "token": token}
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m support.cli", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = main.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo-data", help="load the demo accounts").add_argument(
+        "--reset", action="store_true", help="replace existing rows with fresh demo data")
+    commands.add_parser("dunning", help="scheduled payment retries and downgrades")
+    commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
+    commands.add_parser("token", help="a signed token for a user").add_argument("email")
+    return main
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

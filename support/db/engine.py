@@ -1,0 +1,66 @@
+"""Database connection: a SQLite file by default, PostgreSQL when DATABASE_URL says so."""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from support.settings import ROOT, environment
+
+DEFAULT_URL = f"sqlite:///{ROOT / '.run' / 'assistant.db'}"
+QUERY_TIMEOUT_SECONDS = 2  # slower than this counts as "the database is down" for the customer
+
+
+def database_url() -> str:
+    return environment().database_url or DEFAULT_URL
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that gives up after QUERY_TIMEOUT_SECONDS instead of hanging a conversation."""
+    if url.startswith("sqlite"):
+        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True, connect_args={"timeout": QUERY_TIMEOUT_SECONDS})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+            connection.isolation_level = None  # let SQLAlchemy, not pysqlite, begin transactions
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+            # SQLite has no row locks: one writer at a time keeps "read, check, change" atomic
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    timeout_ms = QUERY_TIMEOUT_SECONDS * 1000
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        pool_timeout=QUERY_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": QUERY_TIMEOUT_SECONDS,
+                      "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"},
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def engine() -> Engine:
+    return engine_for(database_url())
+
+
+@contextmanager
+def session_scope(bind: Engine | None = None) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    factory = sessionmaker(bind=bind or engine(), future=True, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

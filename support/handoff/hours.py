@@ -1,0 +1,64 @@
+"""When people answer handed-over conversations (product.yml), told in the customer's language."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Dict, Optional
+from zoneinfo import ZoneInfo
+
+from babel.dates import (
+    format_datetime,
+    format_time,
+    get_day_names,
+    get_timezone_location,
+)
+
+from support.formatting import locale
+from support.settings import WEEKDAYS, Product, product
+
+
+@dataclass(frozen=True)
+class SupportHours:
+    zone: ZoneInfo
+    days: tuple  # weekday numbers, Monday = 0
+    opens: time
+    closes: time
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(self.zone)
+        return local.weekday() in self.days and self.opens <= local.time() < self.closes
+
+    def next_opening(self, now: datetime) -> datetime:
+        local = now.astimezone(self.zone)
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            opening = datetime.combine(day, self.opens, tzinfo=self.zone)
+            if day.weekday() in self.days and opening > local:
+                return opening
+        raise ValueError("support_days is empty")
+
+
+def support_hours(facts: Optional[Product] = None) -> SupportHours:
+    facts = facts or product()
+    return SupportHours(ZoneInfo(facts.support_timezone), tuple(WEEKDAYS.index(day) for day in facts.support_days),
+                        facts.support_opens, facts.support_closes)
+
+
+def describe_hours(hours: SupportHours, language: str) -> str:
+    """"Monday to Friday, 09:00–18:00 Paris time" in the customer's language."""
+    names = get_day_names("wide", locale=locale(language))
+    first, last = names[hours.days[0]], names[hours.days[-1]]
+    days = first if first == last else (f"du {first} au {last}" if language == "fr" else f"{first} to {last}")
+    opens = format_time(hours.opens, format="short", locale=locale(language))
+    closes = format_time(hours.closes, format="short", locale=locale(language))
+    city = get_timezone_location(hours.zone.key, locale=locale(language), return_city=True)
+    return f"{days}, {opens}–{closes} " + (f"heure de {city}" if language == "fr" else f"{city} time")
+
+
+def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
+    """The parameters of the handoff answer: open now or not, the hours, the next opening, the usual wait."""
+    hours = support_hours()
+    opening = hours.next_opening(now)
+    return {"open_now": hours.is_open(now), "hours": describe_hours(hours, language),
+            "next_opening": format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=hours.zone, locale=locale(language)),
+            "wait_minutes": product().expected_wait_minutes}

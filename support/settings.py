@@ -1,0 +1,181 @@
+"""Settings: product facts from product.yml and the environment, as frozen dataclasses, checked when loaded.
+
+product.yml is the one place for the product's name, URLs and policy numbers; it is read once per
+process and refused at start if a value is missing or wrong. The environment (secrets, database,
+adapters) is read into `Environment`; it is cached per set of values, so a changed variable is seen.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, fields
+from datetime import time
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT_FILE = ROOT / "product.yml"
+LANGUAGES = ("fr", "en")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PAYMENT_GATEWAYS = ("sandbox", "stripe")
+HELPDESK_MODES = ("off", "generic", "chatwoot")
+
+# Keys that responses interpolate as slots of the same name.
+RESPONSE_KEYS = ("product_name", "portal_domain", "support_url", "grace_days", "retry_attempts")
+
+
+class InvalidSettings(ValueError):
+    """product.yml or the environment holds a value the assistant cannot run with."""
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when production would run without a real way to verify customers."""
+
+
+@dataclass(frozen=True)
+class Product:
+    product_name: str
+    portal_domain: str
+    support_url: str
+    grace_days: int
+    retry_attempts: int
+    default_language: str
+    retention_discount_percent: int
+    retention_discount_months: int
+    bot_retries_per_day: int
+    payment_gateway: str
+    dunning_retry_days: Tuple[int, ...]
+    support_timezone: str
+    support_days: Tuple[str, ...]
+    support_opens: time
+    support_closes: time
+    expected_wait_minutes: int
+    helpdesk_mode: str
+
+
+INTEGER_KEYS = ("grace_days", "retry_attempts", "retention_discount_percent", "retention_discount_months",
+                "bot_retries_per_day", "expected_wait_minutes")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidSettings(f"product.yml: {message}")
+
+
+def parse_product(raw: Mapping[str, Any]) -> Product:
+    """A Product from product.yml's mapping; InvalidSettings names the first wrong value."""
+    names = [f.name for f in fields(Product)]
+    missing = [name for name in names if name not in raw]
+    _check(not missing, f"missing {', '.join(missing)}")
+    try:
+        product = Product(**{
+            **{name: raw[name] for name in names},
+            **{name: int(raw[name]) for name in INTEGER_KEYS},
+            "dunning_retry_days": tuple(int(days) for days in raw["dunning_retry_days"]),
+            "support_days": tuple(str(day) for day in raw["support_days"]),
+            "support_opens": time.fromisoformat(str(raw["support_opens"])),
+            "support_closes": time.fromisoformat(str(raw["support_closes"])),
+            "helpdesk_mode": str(raw["helpdesk_mode"]).lower(),
+        })
+    except (TypeError, ValueError) as error:
+        raise InvalidSettings(f"product.yml: {error}") from error
+    _check(product.default_language in LANGUAGES, f"default_language must be one of {LANGUAGES}")
+    _check(product.grace_days > 0 and product.bot_retries_per_day >= 0, "grace_days must be positive")
+    _check(all(0 < days < product.grace_days for days in product.dunning_retry_days),
+           "dunning_retry_days must fall inside the grace period")
+    _check(product.payment_gateway in PAYMENT_GATEWAYS, f"payment_gateway must be one of {PAYMENT_GATEWAYS}")
+    _check(product.helpdesk_mode in HELPDESK_MODES, f"helpdesk_mode must be one of {HELPDESK_MODES}")
+    _check(bool(product.support_days) and all(day in WEEKDAYS for day in product.support_days),
+           f"support_days must be days among {WEEKDAYS}")
+    _check(product.support_opens < product.support_closes, "support_opens must be before support_closes")
+    try:
+        ZoneInfo(product.support_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidSettings(f"product.yml: unknown support_timezone {product.support_timezone!r}") from error
+    return product
+
+
+@functools.lru_cache(maxsize=1)
+def product() -> Product:
+    """product.yml, read and checked once per process."""
+    with PRODUCT_FILE.open(encoding="utf-8") as handle:
+        return parse_product(yaml.safe_load(handle) or {})
+
+
+def response_slots() -> Dict[str, Any]:
+    """The slot values that responses need, e.g. {"grace_days": 14, ...}."""
+    facts = product()
+    return {key: getattr(facts, key) for key in RESPONSE_KEYS}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What the environment says; None where a variable is unset or empty."""
+
+    app_env: str
+    database_url: Optional[str]
+    auth_jwt_secret: Optional[str]
+    auth_jwt_public_key: Optional[str]
+    channel_token_secret: Optional[str]
+    payment_gateway: Optional[str]
+    stripe_api_key: Optional[str]
+    stripe_api_base: Optional[str]
+    helpdesk_mode: Optional[str]
+    helpdesk_url: Optional[str]
+    helpdesk_secret: Optional[str]
+    helpdesk_api_token: Optional[str]
+    helpdesk_account_id: str
+    helpdesk_inbox_id: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+ENVIRONMENT_VARIABLES = tuple(f.name.upper() for f in fields(Environment))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(values: Tuple[Optional[str], ...]) -> Environment:
+    given = {name.lower(): (value or None) for name, value in zip(ENVIRONMENT_VARIABLES, values)}
+    given["app_env"] = (given["app_env"] or "").lower()
+    given["helpdesk_account_id"] = given["helpdesk_account_id"] or "1"
+    given["helpdesk_inbox_id"] = given["helpdesk_inbox_id"] or "1"
+    return Environment(**given)
+
+
+def environment() -> Environment:
+    """The environment's settings (read again only when a variable changed)."""
+    return _environment(tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
+
+
+def is_production() -> bool:
+    return environment().is_production
+
+
+def payment_gateway_name() -> str:
+    name = (environment().payment_gateway or product().payment_gateway).lower()
+    if name not in PAYMENT_GATEWAYS:
+        raise InvalidSettings(f"PAYMENT_GATEWAY must be one of {PAYMENT_GATEWAYS}, not {name!r}")
+    return name
+
+
+def helpdesk_mode() -> str:
+    mode = (environment().helpdesk_mode or product().helpdesk_mode).lower()
+    if mode not in HELPDESK_MODES:
+        raise InvalidSettings(f"HELPDESK_MODE must be one of {HELPDESK_MODES}, not {mode!r}")
+    return mode
+
+
+def check_configuration() -> None:
+    """Called when a server starts: product.yml and the adapters' names must be valid, and production
+    refuses to run without a real way to verify customers' tokens."""
+    product()
+    payment_gateway_name()
+    helpdesk_mode()
+    env = environment()
+    if env.is_production and not (env.auth_jwt_public_key or env.auth_jwt_secret):
+        raise InsecureConfiguration("AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY must be set when APP_ENV=production")

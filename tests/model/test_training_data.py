@@ -1,0 +1,87 @@
+"""The training data is valid, large enough, bilingual, and never overlaps evaluation data."""
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from collections import Counter
+
+import pytest
+import yaml
+from rapidfuzz import fuzz, process
+
+from tests.helpers.server import ROOT
+from tests.unit.test_domain import CONTRACT
+
+MIN_EXAMPLES = 30
+
+
+def _examples(path) -> list[tuple[str, str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(block["intent"], line.strip()[2:].strip())
+            for block in data.get("nlu", [])
+            for line in block["examples"].strip().splitlines()]
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+TRAIN = {lang: [e for p in sorted((ROOT / "data" / "nlu" / lang).glob("*.yml")) for e in _examples(p)]
+         for lang in ("fr", "en")}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_intent_has_enough_examples_in_each_language(lang: str) -> None:
+    counts = Counter(intent for intent, _ in TRAIN[lang])
+    too_few = {intent: counts[intent] for intent in CONTRACT if counts[intent] < MIN_EXAMPLES}
+    assert not too_few, f"{lang}: fewer than {MIN_EXAMPLES} examples: {too_few}"
+
+
+def test_no_example_is_labelled_twice() -> None:
+    seen: dict[str, str] = {}
+    for intent, text in TRAIN["fr"] + TRAIN["en"]:
+        key = _normalise(text)
+        assert seen.setdefault(key, intent) == intent, f"{text!r} is both {seen[key]} and {intent}"
+
+
+def test_training_data_never_contains_evaluation_messages() -> None:
+    """No training sentence equals or nearly equals (80% similar) a held-out or external one."""
+    heldout = [_normalise(t) for p in (ROOT / "bench").glob("*/??.yml") for _, t in _examples(p)]
+    external_file = ROOT.parent / "shared" / "eval" / "external.csv"
+    assert external_file.exists(), "../shared/eval/external.csv is missing"
+    with external_file.open(encoding="utf-8") as handle:
+        external = [_normalise(row["text"]) for row in csv.DictReader(handle)]
+    # two-word messages ("bonjour toi", "merci beaucoup") are bound to coincide; sentences must not
+    evaluation = [t for t in heldout + external if len(t.split()) > 2]
+    leaked = []
+    for lang in TRAIN:
+        for _, text in TRAIN[lang]:
+            match = process.extractOne(_normalise(text), evaluation, scorer=fuzz.ratio, score_cutoff=80)
+            if match and len(_normalise(text).split()) > 2:
+                leaked.append((text, match[0]))
+    assert not leaked, f"evaluation messages (or near copies) found in data/: {leaked[:10]}"
+
+
+def _used_by_custom_actions(response: str) -> bool:
+    """Named in actions/*.py or channels/*.py (the agent console resumes the bot with a response),
+    literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
+    source = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "channels")
+                       for p in (ROOT / folder).glob("*.py"))
+    if f'"{response}"' in source:
+        return True
+    prefixes = re.findall(r'f"(utter_[a-z_]*)\{', source)
+    return any(response.startswith(prefix) for prefix in prefixes)
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    """No error and no warning, except responses that only custom actions send (Rasa cannot see those)."""
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    warnings = re.findall(r"UserWarning: (.*)", output)
+    unexplained = [w for w in warnings
+                   if not (m := re.fullmatch(r"The utterance '(\w+)' is not used in any story or rule\.", w))
+                   or not _used_by_custom_actions(m.group(1))]
+    assert not unexplained, unexplained

@@ -1,0 +1,83 @@
+"""Every response exists in French and English, and the intent contract holds."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from components.language_detector import LanguageDetector
+from support.settings import product, response_slots
+from tests.helpers.server import ROOT
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+CONTRACT = [
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "human_handoff", "out_of_scope",
+    "cancel_subscription", "downgrade_free_plan", "refund_policy", "telephony_refund", "export_data",
+    "after_cancellation", "delete_account", "cancel_on_premise", "find_billing_settings", "free_plan_limits",
+    "renewal_failed", "retry_payment", "update_payment_method", "grace_period", "subscription_status",
+    "cancellation_confirmation",
+]
+DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
+
+
+def _is_french(variation: dict) -> bool:
+    return {"type": "slot", "name": "language", "value": "fr"} in (variation.get("condition") or [])
+
+
+def _texts(variation: dict) -> str:
+    return " ".join([variation["text"], *(b["title"] for b in variation.get("buttons", []))])
+
+
+def test_intents_are_exactly_the_contract() -> None:
+    assert sorted(DOMAIN["intents"]) == sorted(CONTRACT)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
+def test_response_has_french_and_english(name: str) -> None:
+    variations = DOMAIN["responses"][name]
+    french = [v for v in variations if _is_french(v)]
+    english = [v for v in variations if not v.get("condition")]
+    assert french, f"{name} has no French variation"
+    assert english, f"{name} has no English (default) variation"
+    for variation in french:
+        assert DETECTOR.detect(variation["text"])["code"] == "fr", variation["text"]
+    for variation in english:
+        assert DETECTOR.detect(variation["text"])["code"] == "en", variation["text"]
+        # the same quick replies, in the same order, in both languages
+        assert [b["payload"] for b in variation.get("buttons", [])] == \
+               [b["payload"] for b in french[0].get("buttons", [])]
+
+
+ACTIONS_SOURCE = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "support")
+                           for p in (ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
+def test_placeholders_are_filled_in_both_languages(name: str) -> None:
+    """A placeholder is a product.yml fact (a slot) or a parameter the actions pass; FR and EN use the same."""
+    placeholders = [set(re.findall(r"{(\w+)}", _texts(v))) for v in DOMAIN["responses"][name]]
+    assert all(p == placeholders[0] for p in placeholders), f"{name}: French and English use different placeholders"
+    for placeholder in placeholders[0]:
+        if placeholder in response_slots():
+            assert placeholder in DOMAIN["slots"], f"{name}: {{{placeholder}}} has no slot"
+        else:
+            assert re.search(rf"\b{placeholder}=|\"{placeholder}\":", ACTIONS_SOURCE), \
+                f"{name}: no action passes {{{placeholder}}}"
+
+
+def test_product_facts_are_not_hard_coded_in_responses() -> None:
+    facts = product()
+    for name, variations in DOMAIN["responses"].items():
+        for variation in variations:
+            text = _texts(variation)
+            assert facts.product_name not in text, f"{name} hard-codes the product name"
+            assert facts.support_url not in text, f"{name} hard-codes the support URL"
+            assert not re.search(rf"\b{facts.grace_days}\b", text), f"{name} hard-codes the grace period"
+
+
+def test_button_payloads_are_known_intents() -> None:
+    for name, variations in DOMAIN["responses"].items():
+        for variation in variations:
+            for button in variation.get("buttons", []):
+                assert button["payload"].lstrip("/") in CONTRACT, f"{name}: {button['payload']}"
