@@ -7,8 +7,9 @@ Create Date: 2026-11-22 00:15:03.929436
 """
 from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
