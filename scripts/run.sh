@@ -54,7 +54,8 @@ trap 'exit 130' INT TERM
 .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" \
   >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
+# The Rasa server's event loop must never wait on the database (support/db/engine.py refuses it there).
+REFUSE_DB_ON_EVENT_LOOP=1 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
   --cors "*" --credentials "$CREDENTIALS" --endpoints "$ENDPOINTS" \
   >"$LOG_DIR/rasa-$RASA_PORT.log" 2>&1 &
 pids+=($!)

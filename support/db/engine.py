@@ -1,7 +1,9 @@
 """Database connection: a SQLite file by default, PostgreSQL when DATABASE_URL says so."""
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -58,9 +60,26 @@ def engine() -> Engine:
     return engine_for(database_url())
 
 
+class BlockingCallOnEventLoop(RuntimeError):
+    """A transaction was opened on the thread of a running asyncio event loop that must never wait."""
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 @contextmanager
 def session_scope(bind: Engine | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any error."""
+    """One transaction: committed when the block ends, rolled back on any error.
+
+    In the Rasa server (REFUSE_DB_ON_EVENT_LOOP=1, set by scripts/run.sh) a transaction opened on the
+    event loop's thread raises: it would stall every conversation while the database answers."""
+    if os.environ.get("REFUSE_DB_ON_EVENT_LOOP") == "1" and _on_event_loop():
+        raise BlockingCallOnEventLoop("database call on the event loop: use channels.database.in_database")
     factory = sessionmaker(bind=bind or engine(), future=True, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from support.billing.dunning import run_dunning
 from support.clock import now_utc
@@ -40,7 +40,13 @@ def test_downgrade_after_the_grace_period_even_run_twice_at_once(database_url: s
         except Exception as error:  # pragma: no cover - reported below
             errors.append(repr(error))
 
-    threads = [threading.Thread(target=dunning) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def dunning_at_once() -> None:
+        barrier.wait()
+        dunning()
+
+    threads = [threading.Thread(target=dunning_at_once) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -53,3 +59,12 @@ def test_downgrade_after_the_grace_period_even_run_twice_at_once(database_url: s
         emails = session.execute(select(m.OutboxEmail).where(m.OutboxEmail.template == "downgraded_to_free")).scalars().all()
     assert len(downgrades) == 2 and len(emails) == 2
     assert gateway.charges == 0
+
+
+def test_the_dunning_receipt_is_in_the_admins_language(database_url: str) -> None:
+    with session_scope(engine_for(database_url)) as session:
+        session.execute(update(m.User).where(m.User.email == "admin@umbrella.example").values(language="fr"))
+    run_dunning(engine_for(database_url), SandboxGateway(), now_utc())
+    with session_scope(engine_for(database_url)) as session:
+        receipt = session.execute(select(m.OutboxEmail).where(m.OutboxEmail.template == "payment_receipt")).scalar_one()
+    assert (receipt.to_email, receipt.language) == ("admin@umbrella.example", "fr")

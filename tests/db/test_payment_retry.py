@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -90,3 +91,65 @@ def test_members_and_strangers_cannot_retry(database_url: str) -> None:
     assert _retry(database_url, gateway, "nobody@example.com").status == "unknown_user"
     assert _retry(database_url, gateway, "admin@globex.example").status == "already_paid"
     assert gateway.charges == 0
+
+
+class BrokenGateway:
+    """A provider that charged the card but answered with an error (a 500, an APIError, anything)."""
+
+    def __init__(self, inner: SandboxGateway, error: Exception) -> None:
+        self.inner, self.error = inner, error
+
+    def charge(self, **charge) -> None:
+        self.inner.charge(**charge)
+        raise self.error
+
+    def lookup(self, key: str):
+        return self.inner.lookup(key)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("HTTP 500"), ValueError("bad JSON"), ConnectionResetError()])
+def test_any_gateway_error_leaves_the_attempt_unknown_and_reconciliation_settles_it(database_url: str,
+                                                                                 error: Exception) -> None:
+    sandbox = SandboxGateway()
+    broken = BrokenGateway(sandbox, error)
+    assert _retry(database_url, broken).status == "unknown"
+    assert _attempts(database_url, "pending") == [] and len(_attempts(database_url, "unknown")) == 1
+    assert _retry(database_url, sandbox).status == "in_progress"  # never charged again while unsettled
+    assert reconcile_unknown(engine_for(database_url), sandbox, now_utc()) == 1
+    assert sandbox.charges == 1 and len(_attempts(database_url, "succeeded")) == 1
+    assert _retry(database_url, sandbox).status == "already_paid"
+
+
+def test_a_pending_attempt_left_by_a_dead_process_is_reconciled_by_key(database_url: str) -> None:
+    from support.billing.payment_retry import start_attempt
+
+    gateway = SandboxGateway()
+    long_ago = now_utc() - timedelta(hours=1)
+    with session_scope(engine_for(database_url)) as session:  # step 1 committed, then the process died
+        pending = start_attempt(session, UMBRELLA, long_ago, max_per_day=3)
+    gateway.charge(amount_minor=pending.amount_minor, currency=pending.currency, card=pending.card,
+                   idempotency_key=pending.idempotency_key)  # the charge went through before it died
+    assert _retry(database_url, gateway).status == "in_progress"
+    assert reconcile_unknown(engine_for(database_url), gateway, now_utc()) == 1
+    assert gateway.charges == 1 and len(_attempts(database_url, "succeeded")) == 1
+
+
+def test_two_sandbox_processes_never_charge_one_key_twice(database_url: str) -> None:
+    """Each action-server process has its own gateway object: the key's memory is in the database."""
+    from support.payments.port import Card
+
+    card, results = Card("visa", "4242", 12, now_utc().year + 2), []
+    barrier = threading.Barrier(8)
+
+    def process() -> None:
+        gateway = SandboxGateway()  # a new object, as in another process
+        barrier.wait()
+        results.append(gateway.charge(amount_minor=100, currency="EUR", card=card, idempotency_key="key-1"))
+
+    threads = [threading.Thread(target=process) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8 and len(set(results)) == 1 and results[0].outcome == "succeeded"
+    assert SandboxGateway().charges == 1

@@ -1,0 +1,71 @@
+"""The architecture holds: the core imports no edge and no Rasa, the edges never import each other, the
+core has no import cycle, and each process loads only what it runs."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import grimp
+import pytest
+import yaml
+from sqlalchemy import create_engine
+
+from support.db.engine import BlockingCallOnEventLoop, session_scope
+from support.settings import ROOT
+
+
+def test_import_contracts_are_kept() -> None:
+    """import-linter's contracts of pyproject.toml (the core imports no edge; edges are independent)."""
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "lint-imports"), "--no-cache"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def test_the_core_has_no_import_cycle() -> None:
+    graph = grimp.build_graph("support")
+    cycles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
+              if b.startswith("support") and graph.chain_exists(importer=b, imported=a)]
+    assert cycles == [], f"import cycles in support/: {cycles}"
+
+
+LOADED = """
+import json, sys
+from rasa_sdk.executor import ActionExecutor
+executor = ActionExecutor()
+executor.register_package("actions")
+print(json.dumps({"actions": sorted(executor.actions), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_action_server_registers_exactly_the_domain_actions_and_loads_no_tooling() -> None:
+    result = subprocess.run([sys.executable, "-c", LOADED], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    custom = sorted(name for name in domain["actions"] if name.startswith("action_"))
+    assert loaded["actions"] == custom  # no "action_" from an abstract base class, none missing
+    modules = set(loaded["modules"])
+    assert not {"stripe", "support.demo_data", "support.cli", "channels", "components"} & modules
+
+
+def test_a_transaction_on_a_running_event_loop_is_refused_in_the_rasa_server(monkeypatch) -> None:
+    monkeypatch.setenv("REFUSE_DB_ON_EVENT_LOOP", "1")
+
+    async def handler() -> None:
+        with session_scope():
+            pass
+
+    with pytest.raises(BlockingCallOnEventLoop):
+        asyncio.run(handler())
+
+    async def in_a_thread() -> None:  # the way channels reach the database
+        def work() -> int:
+            with session_scope(create_engine("sqlite://", future=True)) as session:
+                return session.connection().exec_driver_sql("SELECT 1").scalar_one()
+
+        assert await asyncio.to_thread(work) == 1
+
+    asyncio.run(in_a_thread())
