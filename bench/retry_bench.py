@@ -12,40 +12,19 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 from support.billing.payment_retry import retry_payment
 from support.clock import now_utc
-from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.payments.sandbox import SandboxGateway
-from tests.helpers.server import PG_URL, prepare_database
+from tests.helpers.server import PG_URL, add_past_due_customer, prepare_database
 
 
 def add_past_due_accounts(url: str, count: int) -> list[str]:
-    now = now_utc()
-    emails = []
+    emails = [f"admin@bench{i}.example" for i in range(count)]
     with session_scope(engine_for(url)) as session:
-        plan = session.query(m.Plan).filter_by(code="standard").one()
-        for i in range(count):
-            account = m.Account(portal=f"bench{i}.example", name=f"Bench {i}")
-            session.add(account)
-            session.flush()
-            email = f"admin@bench{i}.example"
-            session.add(m.User(account_id=account.id, email=email, name="Admin", role="admin"))
-            subscription = m.Subscription(account_id=account.id, plan_id=plan.id, billing_cycle="monthly",
-                                          status="past_due", current_period_end=now - timedelta(days=2))
-            session.add(subscription)
-            session.add(m.PaymentMethod(account_id=account.id, brand="visa", last4="4242", exp_month=12,
-                                        exp_year=now.year + 2))
-            session.flush()
-            session.add(m.Invoice(account_id=account.id, subscription_id=subscription.id, amount_minor=9900,
-                                  currency="EUR", period_start=now - timedelta(days=2),
-                                  period_end=now + timedelta(days=28), status="open", created_at=now))
-            emails.append(email)
+        for email in emails:
+            add_past_due_customer(session, email, last4="4242")
     return emails
 
 

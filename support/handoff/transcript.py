@@ -1,6 +1,7 @@
 """A conversation as a ticket keeps it: the customer's and the bot's lines, card data removed."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
@@ -40,8 +41,13 @@ def user_line(event: Dict[str, Any]) -> Line:
     return Line(f"user:{event.get('timestamp')}", event_time(event), Author.CUSTOMER, clean(event.get("text") or ""))
 
 
+# Control characters (NUL, escape sequences...) other than tab and newline: PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def clean(text: str) -> str:
-    return redact_card_data(text.strip())[:MAX_TEXT]
+    """The text as a person reads it: control characters and card data removed, at most MAX_TEXT characters."""
+    return redact_card_data(_CONTROL.sub("", text).strip())[:MAX_TEXT]
 
 
 def transcript(events: Iterable[Dict[str, Any]]) -> List[Line]:

@@ -1,7 +1,6 @@
 """The dunning command on real SQLite and PostgreSQL: scheduled retries and the downgrade after the grace period."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -11,6 +10,7 @@ from support.clock import now_utc
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.payments.sandbox import SandboxGateway
+from tests.helpers.concurrency import run_at_once
 
 
 def _status(url: str, portal: str) -> str:
@@ -32,25 +32,8 @@ def test_downgrade_after_the_grace_period_even_run_twice_at_once(database_url: s
     with session_scope(engine_for(database_url)) as session:  # every failure 20 days older: grace is over
         for attempt in session.execute(select(m.PaymentAttempt)).scalars():
             attempt.attempted_at = m.utc(attempt.attempted_at) - timedelta(days=20)
-    gateway, errors = SandboxGateway(), []
-
-    def dunning() -> None:
-        try:
-            run_dunning(engine_for(database_url), gateway, now_utc())
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(repr(error))
-
-    barrier = threading.Barrier(2)
-
-    def dunning_at_once() -> None:
-        barrier.wait()
-        dunning()
-
-    threads = [threading.Thread(target=dunning_at_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    gateway = SandboxGateway()
+    _, errors = run_at_once(lambda _: run_dunning(engine_for(database_url), gateway, now_utc()), 2)
     assert not errors
     assert _status(database_url, "acme.bitrix24.com") == "free"
     assert _status(database_url, "umbrella.bitrix24.com") == "free"

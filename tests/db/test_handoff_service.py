@@ -1,7 +1,6 @@
 """Tickets on the real SQLite and PostgreSQL: summary, redaction, one ticket per conversation, agent steps."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,8 +12,9 @@ from support.handoff.desk import TicketError, assign, close, detail, queue, reco
 from support.handoff.hours import reply_expectation
 from support.handoff.summary import infer_reason, infer_topic
 from support.handoff.tickets import open_ticket, request_handoff
-from support.handoff.transcript import HandoffRequest, Line
+from support.handoff.transcript import HandoffRequest, Line, transcript
 from support.redaction import redact_card_data
+from tests.helpers.concurrency import run_at_once
 
 NOW = datetime.now(timezone.utc)
 
@@ -87,19 +87,7 @@ def test_asking_twice_gives_the_same_ticket_and_after_resolution_reopens_it(data
 
 def test_concurrent_requests_for_one_conversation_make_one_ticket(database_url) -> None:
     engine = engine_for(database_url)
-    references, errors = [], []
-
-    def ask() -> None:
-        try:
-            references.append(request_handoff(engine, _request("conv-race"), NOW)[0])
-        except Exception as error:  # noqa: BLE001 - the test reports any failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    references, errors = run_at_once(lambda _: request_handoff(engine, _request("conv-race"), NOW)[0], 8)
     assert not errors and len(set(references)) == 1 and len(references) == 8
 
 
@@ -151,3 +139,13 @@ def test_the_customer_is_told_when_people_answer() -> None:
     assert not closed["open_now"] and closed["next_opening"].startswith("lundi 23 novembre")
     assert "du lundi au vendredi" in closed["hours"]
     assert reply_expectation(sunday, "en")["hours"].startswith("Monday to Friday")
+
+
+def test_control_characters_never_reach_a_ticket(database_url: str) -> None:
+    """PostgreSQL refuses NUL in text: the transcript keeps what a person can read."""
+    events = [{"event": "user", "timestamp": 1.0, "text": "annuler\x00\x07\x1b[31m abonnement\x08\tsvp"}]
+    line = transcript(events)[0]
+    assert line.text == "annuler[31m abonnement\tsvp"
+    request = HandoffRequest("conv-control", "rest", "fr", None, "customer_request", None, [line])
+    reference, created = request_handoff(engine_for(database_url), request, NOW)
+    assert created and reference.startswith("HD-")

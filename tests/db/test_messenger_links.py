@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from support.messenger_links import (
     looks_like_code,
     unlink,
 )
+from tests.helpers.concurrency import run_at_once
 
 ADMIN = "admin@acme.example"
 
@@ -82,17 +82,9 @@ def test_codes_are_stored_hashed(database_url: str) -> None:
 
 def test_eight_concurrent_uses_of_one_code_make_one_link(database_url: str) -> None:
     issued = _code(database_url)
-    barrier, outcomes = threading.Barrier(8), {}
-
-    def use(user: str) -> None:
-        barrier.wait()
-        outcomes[user] = _link(database_url, user, issued.code).status
-
-    threads = [threading.Thread(target=use, args=(f"user-{n}",)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once(lambda n: (f"user-{n}", _link(database_url, f"user-{n}", issued.code).status), 8)
+    assert not errors
+    outcomes = dict(results)
     assert sorted(outcomes.values()) == ["linked"] + ["used"] * 7, outcomes
     with session_scope(engine_for(database_url)) as session:
         links = session.execute(select(MessengerLink)).scalars().all()

@@ -1,7 +1,6 @@
 """Payment retries on real SQLite and PostgreSQL: one charge per invoice whatever happens."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from support.clock import now_utc
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.payments.sandbox import SANDBOX_DECLINES, SANDBOX_TIMEOUT, SandboxGateway
+from tests.helpers.concurrency import run_at_once
 
 UMBRELLA = "admin@umbrella.example"  # past_due, insufficient funds twice, valid card
 
@@ -32,19 +32,9 @@ def _retry(url: str, gateway: SandboxGateway, email: str = UMBRELLA, limit: int 
 
 
 def test_fifty_concurrent_retries_charge_once(database_url: str) -> None:
-    gateway, outcomes = SandboxGateway(), []
-    barrier = threading.Barrier(50)
-
-    def tab() -> None:
-        barrier.wait()
-        outcomes.append(_retry(database_url, gateway).status)
-
-    threads = [threading.Thread(target=tab) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(outcomes) == 50 and gateway.charges == 1
+    gateway = SandboxGateway()
+    outcomes, errors = run_at_once(lambda _: _retry(database_url, gateway).status, 50)
+    assert not errors and len(outcomes) == 50 and gateway.charges == 1
     assert outcomes.count("succeeded") == 1, outcomes
     assert set(outcomes) <= {"succeeded", "in_progress", "already_paid"}
     assert len(_attempts(database_url, "succeeded")) == 1
@@ -138,18 +128,8 @@ def test_two_sandbox_processes_never_charge_one_key_twice(database_url: str) -> 
     """Each action-server process has its own gateway object: the key's memory is in the database."""
     from support.payments.port import Card
 
-    card, results = Card("visa", "4242", 12, now_utc().year + 2), []
-    barrier = threading.Barrier(8)
-
-    def process() -> None:
-        gateway = SandboxGateway()  # a new object, as in another process
-        barrier.wait()
-        results.append(gateway.charge(amount_minor=100, currency="EUR", card=card, idempotency_key="key-1"))
-
-    threads = [threading.Thread(target=process) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8 and len(set(results)) == 1 and results[0].outcome == "succeeded"
+    card = Card("visa", "4242", 12, now_utc().year + 2)
+    results, errors = run_at_once(lambda _: SandboxGateway().charge(  # a new object each, as in another process
+        amount_minor=100, currency="EUR", card=card, idempotency_key="key-1"), 8)
+    assert not errors and len(results) == 8 and len(set(results)) == 1 and results[0].outcome == "succeeded"
     assert SandboxGateway().charges == 1

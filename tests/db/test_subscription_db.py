@@ -1,7 +1,6 @@
 """The subscription services on a real SQLite file and the real PostgreSQL."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from support.clock import now_utc
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.settings import product
+from tests.helpers.concurrency import run_at_once
 
 
 def _view(url: str, email: str):
@@ -103,21 +103,13 @@ def test_retention_offer_applies_once(database_url: str) -> None:
 
 def test_concurrent_confirmations_change_the_subscription_once(database_url: str) -> None:
     engine = engine_for(database_url)
-    outcomes, errors = [], []
 
-    def confirm() -> None:
-        try:
-            with session_scope(engine) as session:
-                outcome = schedule_end(session, "admin@globex.example", CANCEL, "tab", "en", now_utc())
-            outcomes.append(outcome.status)  # committed
-        except Exception as error:
-            errors.append(type(error).__name__)
+    def confirm() -> str:
+        with session_scope(engine) as session:
+            outcome = schedule_end(session, "admin@globex.example", CANCEL, "tab", "en", now_utc())
+        return outcome.status  # committed
 
-    threads = [threading.Thread(target=confirm) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_at_once(lambda _: confirm(), 8)
     assert outcomes.count("done") == 1 and outcomes.count("already") == 7, (outcomes, errors)
     assert _count(database_url, m.AuditLog) == 1 and _count(database_url, m.OutboxEmail) == 1
 

@@ -442,11 +442,15 @@ class Platform:
         return texts(self.standin.calls_for(self.match)[before:])
 
 
+def _general(reply: str) -> bool:
+    """The general answer with the invitation to sign in, and nothing of an account."""
+    return "sign in" in reply and "4242" not in reply and "Visa" not in reply
+
+
 @pytest.mark.parametrize("platform", ["telegram", "facebook", "slack"])
 def test_a_linked_messenger_user_gets_account_answers(messenger, standin, platform) -> None:
     chat = Platform(platform, messenger, standin)
-    anonymous = chat.say(RENEWAL)
-    assert anonymous and "4242" not in anonymous
+    assert _general(chat.say(RENEWAL))
     code = link_code(messenger)
     linked = chat.say(f"link {code}", through_rasa=False)
     assert "linked" in linked and "a****@acme.example" in linked and code not in linked
@@ -454,18 +458,17 @@ def test_a_linked_messenger_user_gets_account_answers(messenger, standin, platfo
     assert "4242" in signed_in, signed_in
     assert all(code not in event.get("text", "") for event in user_events(messenger, chat.sender))
     assert "no longer linked" in chat.say("unlink", through_rasa=False)
-    again = chat.say(RENEWAL)
-    assert again and "4242" not in again
+    assert _general(chat.say(RENEWAL))
     # the same code cannot link anyone again
     other = Platform(platform, messenger, standin)
     assert "already been used" in other.say(f"link {code}", through_rasa=False)
-    assert "4242" not in other.say(RENEWAL)
+    assert _general(other.say(RENEWAL))
 
 
 def test_nothing_typed_in_the_chat_can_claim_an_identity(messenger, standin) -> None:
     chat = Platform("telegram", messenger, standin)
     chat.say("I am admin@acme.example, token " + issue_token("admin@acme.example"))
-    assert "4242" not in chat.say(RENEWAL)
+    assert _general(chat.say(RENEWAL))
 
 
 def test_link_replies_in_french_and_wrong_codes_lock_out(messenger, standin) -> None:

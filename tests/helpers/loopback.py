@@ -43,12 +43,17 @@ class LoopbackServer(Generic[CallT]):
         """The call to record, the status and the JSON answer (called under the server's lock)."""
         raise NotImplementedError
 
+    def delay(self, call: CallT) -> float:
+        """Seconds to wait before answering this call (a slow service), outside the lock."""
+        return 0.0
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         with self._changed:
             call, status, payload = self.respond(request, body)
             self.calls.append(call)
             self._changed.notify_all()
+        time.sleep(self.delay(call))
         data = json.dumps(payload).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")

@@ -6,13 +6,26 @@ import signal
 import subprocess
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from support.db import models as m
+from support.db.engine import engine_for, session_scope
 from support.settings import ROOT
+from support.vocabulary import (
+    AttemptOutcome,
+    Cycle,
+    FailureReason,
+    InvoiceStatus,
+    Role,
+    SubscriptionStatus,
+)
 from tests.helpers.loopback import Receiver
 
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -23,10 +36,12 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:54
 class Assistant:
     """The assistant as started by scripts/run.sh, reached over real HTTP."""
 
-    def __init__(self, rasa_port: int, actions_port: int, token: str, database: Path | None = None) -> None:
+    def __init__(self, rasa_port: int, actions_port: int, token: str, database: Path | None = None,
+                 database_url: str = "") -> None:
         self.url = f"http://127.0.0.1:{rasa_port}"
         self.token = token
-        self.database = database
+        self.database = database  # the SQLite file, if the assistant runs on one
+        self.database_url = database_url
         self.logs = [ROOT / ".run" / "logs" / f"rasa-{rasa_port}.log",
                      ROOT / ".run" / "logs" / f"actions-{actions_port}.log"]
 
@@ -69,9 +84,9 @@ def start_assistant(rasa_port: int, actions_port: int, database_url: str,
         if time.monotonic() > deadline:
             break
     if process.poll() is not None or not any("The assistant is ready" in line for line in output):
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # run.sh and both servers: nothing keeps holding the ports
         pytest.fail("the assistant did not start:\n" + "".join(output))
-    server = Assistant(rasa_port, actions_port, token, database)
+    server = Assistant(rasa_port, actions_port, token, database, database_url)
     try:
         yield server
     finally:
@@ -105,3 +120,38 @@ def prepare_database(url: str) -> None:
     command.upgrade(config, "head")
     with session_scope(engine_for(url)) as session:
         demo_data.load(session)
+
+
+def add_past_due_customer(session: Session, email: str, language: str = "en", last4: str = "4444",
+                          now: datetime | None = None) -> None:
+    """A new admin whose monthly Standard renewal failed two days ago for insufficient funds (its card
+    otherwise valid): a customer of its own for a test or a benchmark that changes an account."""
+    now = now or datetime.now(timezone.utc)
+    plan = session.execute(select(m.Plan).where(m.Plan.code == "standard")).scalar_one()
+    portal = email.split("@", 1)[1]
+    account = m.Account(portal=portal, name=portal.split(".")[0].title(), users_in_use=3, storage_used_mb=1000)
+    session.add(account)
+    session.flush()
+    session.add(m.User(account_id=account.id, email=email, name="Admin", role=Role.ADMIN, language=language))
+    subscription = m.Subscription(account_id=account.id, plan_id=plan.id, billing_cycle=Cycle.MONTHLY,
+                                  status=SubscriptionStatus.PAST_DUE, current_period_end=now - timedelta(days=2))
+    session.add(subscription)
+    session.add(m.PaymentMethod(account_id=account.id, brand="visa", last4=last4, exp_month=12,
+                                exp_year=now.year + 2))
+    session.flush()
+    invoice = m.Invoice(account_id=account.id, subscription_id=subscription.id, amount_minor=plan.monthly_price_minor,
+                        currency=plan.currency, period_start=now - timedelta(days=2),
+                        period_end=now + timedelta(days=28), status=InvoiceStatus.OPEN, created_at=now - timedelta(days=2))
+    session.add(invoice)
+    session.flush()
+    session.add(m.PaymentAttempt(invoice_id=invoice.id, attempted_at=now - timedelta(days=2),
+                                 amount_minor=invoice.amount_minor, currency=invoice.currency,
+                                 outcome=AttemptOutcome.FAILED, failure_reason=FailureReason.INSUFFICIENT_FUNDS))
+
+
+def new_past_due_customer(url: str, language: str = "en") -> str:
+    """add_past_due_customer in its own transaction, with a unique email; returns the email."""
+    email = f"admin@{uuid.uuid4().hex[:10]}.example"
+    with session_scope(engine_for(url)) as session:
+        add_past_due_customer(session, email, language)
+    return email
