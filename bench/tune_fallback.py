@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
+
 from bench.nlu_bench import FALLBACK, OOS, ROOT, parse_all, train
 
 
