@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.tracker import conversation_language, latest_user_metadata
+from support import i18n
 from support.adapters import configured_gateway
 from support.billing.accounts import AccountView, account_view
 from support.billing.payment_retry import retry_payment
@@ -149,11 +150,12 @@ class ActionRenewalFailed(AccountAction):
         if view.status == SubscriptionStatus.PAST_DUE and view.last_failure_reason:
             turn.say("utter_renewal_failed_account", plan=view.plan_name, price=turn.money(view.price_minor),
                      failed_on=turn.day(view.first_failure_at), attempts=view.failed_attempts)
-            turn.say("utter_renewal_failed_grace", grace_end=turn.day(view.grace_end),
-                     grace_days=product().grace_days, days_left=view.grace_days_left(turn.now))
+            turn.say("utter_renewal_failed_grace", grace_end=turn.day(view.grace_end), grace_days=product().grace_days,
+                     days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)))
             turn.say(f"utter_reason_{view.last_failure_reason}", card=turn.card)
         elif view.status == SubscriptionStatus.FREE and view.failed_attempts:
-            turn.say("utter_renewal_failed_downgraded", attempts=view.failed_attempts, portal=view.portal)
+            turn.say("utter_renewal_failed_downgraded", portal=view.portal,
+                     attempts=i18n.plural(turn.language, "account.failed_payment_attempts", view.failed_attempts))
         else:
             turn.say("utter_renewal_ok", plan=view.plan_name, date=turn.day(view.period_end))
         return []
@@ -166,7 +168,7 @@ class ActionGracePeriod(AccountAction):
         view = turn.view
         if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
             turn.say("utter_grace_period_account", grace_end=turn.day(view.grace_end),
-                     days_left=view.grace_days_left(turn.now))
+                     days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)))
         else:
             turn.say("utter_grace_period_none")
         return []

@@ -24,6 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from support import i18n
 from support.clock import now_utc
 from support.db.engine import engine, session_scope
 from support.identity import issue_channel_token, verified_email
@@ -45,69 +46,8 @@ logger = logging.getLogger(__name__)
 IDENTITY_TOKEN_MINUTES = 5
 PLATFORM_NAMES = {"telegram": "Telegram", "facebook": "Messenger", "slack": "Slack"}
 
-# Every reply of the linking commands, in both languages.
-MESSAGES: Dict[str, Dict[str, str]] = {
-    "linked": {
-        "fr": "C'est fait : votre compte {platform} est maintenant lié au compte client {email}. Je peux "
-              "désormais répondre aux questions sur votre propre abonnement. Pour défaire ce lien, "
-              "écrivez « délier ».",
-        "en": "All set: your {platform} account is now linked to the customer account {email}. I can now "
-              "answer questions about your own subscription. To undo this, send \"unlink\".",
-    },
-    "unknown": {
-        "fr": "Je ne reconnais pas ce code. Vérifiez-le, ou demandez-en un nouveau dans votre espace client "
-              "sur notre site, puis envoyez « lier » suivi du code (par exemple « lier K7Q4M2 »).",
-        "en": "I don't recognise that code. Please check it, or get a new one from your account on our "
-              "website, then send \"link\" followed by the code (for example \"link K7Q4M2\").",
-    },
-    "expired": {
-        "fr": "Ce code a expiré : un code n'est valable que 10 minutes. Demandez-en un nouveau dans votre "
-              "espace client et envoyez-le-moi.",
-        "en": "That code has expired: codes are only valid for 10 minutes. Please get a new one from your "
-              "account on our website and send it to me.",
-    },
-    "used": {
-        "fr": "Ce code a déjà servi : chaque code ne fonctionne qu'une seule fois. Demandez-en un nouveau "
-              "dans votre espace client si besoin.",
-        "en": "That code has already been used: each code works only once. You can get a new one from "
-              "your account on our website.",
-    },
-    "locked": {
-        "fr": "Trop de codes incorrects d'affilée. Par sécurité, la liaison de compte est bloquée ici "
-              "pendant encore {minutes} minutes.",
-        "en": "Too many wrong codes in a row. For your security, account linking is blocked here for "
-              "another {minutes} minutes.",
-    },
-    "unlinked": {
-        "fr": "C'est noté : votre compte {platform} n'est plus lié à votre compte client. Ici, je ne "
-              "répondrai plus qu'aux questions générales.",
-        "en": "Done: your {platform} account is no longer linked to your customer account. From now on I'll "
-              "only answer general questions here.",
-    },
-    "not_linked": {
-        "fr": "Votre compte {platform} n'est lié à aucun compte client : il n'y a rien à délier.",
-        "en": "Your {platform} account isn't linked to any customer account, so there's nothing to unlink.",
-    },
-    "how_to": {
-        "fr": "Pour lier votre compte {platform} à votre compte client, connectez-vous à votre espace client "
-              "sur notre site et demandez un code de liaison, puis envoyez-le-moi ici, par exemple "
-              "« lier K7Q4M2 ». Le code est valable 10 minutes.",
-        "en": "To link your {platform} account to your customer account, sign in to your account on our "
-              "website and ask for a linking code, then send it to me here, for example \"link K7Q4M2\". "
-              "The code is valid for 10 minutes.",
-    },
-    "private_only": {
-        "fr": "Par sécurité, un compte ne se lie qu'en conversation privée avec moi : écrivez-moi en message "
-              "privé.",
-        "en": "For your security, accounts can only be linked in a private conversation with me: please send "
-              "me a direct message.",
-    },
-    "unavailable": {
-        "fr": "Je ne peux pas m'occuper de la liaison de compte pour le moment. Réessayez dans quelques "
-              "minutes, s'il vous plaît.",
-        "en": "I can't handle account linking right now. Please try again in a few minutes.",
-    },
-}
+# Every reply of the linking commands is in the message catalogue (support/i18n.py), under "link.".
+OUTCOME_KEYS = {"unknown": "link.unknown", "expired": "link.expired", "used": "link.used"}
 
 LINK_WORDS = {"link": "en", "lier": "fr", "start": None}  # /start CODE: Telegram's deep link t.me/<bot>?start=CODE
 UNLINK_WORDS = {"unlink": "en", "délier": "fr", "delier": "fr"}
@@ -164,10 +104,6 @@ def mask_email(email: str) -> str:
     """admin@acme.example -> a****@acme.example (enough to recognise, not to copy)."""
     name, _, domain = email.partition("@")
     return f"{name[:1]}****@{domain}"
-
-
-def message(key: str, language: str, **values: Any) -> str:
-    return MESSAGES[key][language if language in ("fr", "en") else "en"].format(**values)
 
 
 @dataclass(frozen=True)
@@ -261,25 +197,26 @@ class Relay:
         language = command_language(incoming.locale, incoming.text, command.language)
         platform = PLATFORM_NAMES[incoming.platform]
         if command.kind == "how_to":
-            return message("how_to", language, platform=platform)
+            return i18n.text(language, "link.how_to", platform=platform)
         if not incoming.private:
-            return message("private_only", language)
+            return i18n.text(language, "link.private_only")
         try:
             if command.kind == "unlink":
                 email = await asyncio.to_thread(_unlink, incoming.platform, incoming.user_id)
-                return message("unlinked" if email else "not_linked", language, platform=platform)
+                return (i18n.text(language, "link.unlinked", platform=platform) if email
+                        else i18n.text(language, "link.not_linked", platform=platform))
             outcome: LinkOutcome = await asyncio.to_thread(link_with_code, engine(), incoming.platform,
                                                            incoming.user_id, command.code or "", now_utc())
         except SQLAlchemyError as error:
             logger.warning("%s: linking unavailable (%s)", incoming.platform, type(error).__name__)
-            return message("unavailable", language)
+            return i18n.text(language, "link.unavailable")
         logger.info("%s: link attempt by %s: %s", incoming.platform, incoming.sender_id, outcome.status)
         if outcome.status == "linked":
-            return message("linked", language, platform=platform, email=mask_email(outcome.email or ""))
+            return i18n.text(language, "link.linked", platform=platform, email=mask_email(outcome.email or ""))
         if outcome.status == "locked":
             minutes = max(1, -(-int(outcome.retry_after.total_seconds()) // 60)) if outcome.retry_after else 15
-            return message("locked", language, minutes=minutes)
-        return message(outcome.status, language)
+            return i18n.plural(language, "link.locked", minutes)
+        return i18n.text(language, OUTCOME_KEYS[outcome.status])
 
 
 class LinkCodeInput(InputChannel):

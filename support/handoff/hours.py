@@ -13,6 +13,7 @@ from babel.dates import (
     get_timezone_location,
 )
 
+from support import i18n
 from support.formatting import locale
 from support.settings import WEEKDAYS, Product, product
 
@@ -48,17 +49,18 @@ def describe_hours(hours: SupportHours, language: str) -> str:
     """"Monday to Friday, 09:00–18:00 Paris time" in the customer's language."""
     names = get_day_names("wide", locale=locale(language))
     first, last = names[hours.days[0]], names[hours.days[-1]]
-    days = first if first == last else (f"du {first} au {last}" if language == "fr" else f"{first} to {last}")
+    days = first if first == last else i18n.text(language, "hours.day_range", first=first, last=last)
     opens = format_time(hours.opens, format="short", locale=locale(language))
     closes = format_time(hours.closes, format="short", locale=locale(language))
     city = get_timezone_location(hours.zone.key, locale=locale(language), return_city=True)
-    return f"{days}, {opens}–{closes} " + (f"heure de {city}" if language == "fr" else f"{city} time")
+    return f"{days}, {opens}–{closes} " + i18n.text(language, "hours.local_time", city=city)
 
 
 def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
-    """The parameters of the handoff answer: open now or not, the hours, the next opening, the usual wait."""
+    """The parameters of the handoff answer: open now or not, the hours, the next opening, the usual wait
+    ("15 minutes", rendered in the customer's language with its plural)."""
     hours = support_hours()
     opening = hours.next_opening(now)
     return {"open_now": hours.is_open(now), "hours": describe_hours(hours, language),
             "next_opening": format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=hours.zone, locale=locale(language)),
-            "wait_minutes": product().expected_wait_minutes}
+            "wait_minutes": i18n.plural(language, "handoff.wait_minutes", product().expected_wait_minutes)}

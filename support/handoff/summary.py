@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
+from support import i18n
 from support.billing.accounts import AccountView
 from support.formatting import day, money
 from support.handoff.transcript import HandoffRequest
@@ -92,7 +93,8 @@ def account_facts(view: AccountView, now: datetime) -> List[Dict[str, str]]:
                                                         f"(failed attempts: {view.failed_attempts})"})
     if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
         facts.append({"label": "Grace period ends",
-                      "value": f"{day(view.grace_end, 'en')} ({view.grace_days_left(now)} days left)"})
+                      "value": f"{day(view.grace_end, 'en')} "
+                               f"({i18n.plural('en', 'summary.grace_days_left', view.grace_days_left(now))})"})
     if view.card:
         card = view.card
         expired = " - EXPIRED" if card.expired(now) else ""

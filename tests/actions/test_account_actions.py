@@ -51,7 +51,7 @@ def test_renewal_failed_gives_the_real_reason_and_grace_date(database_url: str) 
     expected = (datetime.now(timezone.utc) - timedelta(days=3) + timedelta(days=14)).date()
     from babel.dates import format_date
     assert grace["grace_end"] == format_date(expected, format="long", locale="fr_FR")
-    assert grace["days_left"] == 11
+    assert grace["days_left"] == "11 jours"
     assert "4242" in params(result, "utter_reason_card_expired")["card"]
     english = run("action_renewal_failed", issue_token("admin@umbrella.example"), language="en")
     assert said(english)[-1] == "utter_reason_insufficient_funds"
