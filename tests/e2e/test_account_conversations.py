@@ -9,7 +9,8 @@ from sqlalchemy import select
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.identity import issue_token
-from tests.e2e.test_server import _language, _text
+from tests.helpers.conversation import language as _language
+from tests.helpers.conversation import texts as _text
 from tests.helpers.server import new_past_due_customer
 
 
@@ -125,8 +126,10 @@ def test_slots_cannot_be_set_from_the_chat(assistant, payload: str) -> None:
     _say(assistant, payload, email, sender)
     slots = assistant.tracker(sender)["slots"]
     assert slots["pending_change"] in (None, "cancel_offer") and slots["language"] in (None, "en", "fr")
-    _say(assistant, "yes", email, sender)  # a yes to a question that was never asked
-    assert _changes(assistant, email) == {"cancel_at_period_end": False, "audit": [], "emails": []}
+    unchanged = {"cancel_at_period_end": False, "audit": [], "emails": []}
+    assert _changes(assistant, email) == unchanged
+    _say(assistant, "no", email, sender)  # declines the offer, if the cancellation flow really began
+    assert _changes(assistant, email) == unchanged
     assert "Standard" in _say(assistant, "what plan am I on?", email, sender)
 
 

@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from typing import Any, Dict, List, Optional
 
 import socketio
+
+from tests.helpers.server import Assistant
 
 logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on disconnect
 
 
 class ChatClient:
-    """Connects with `auth` ({"token", "locale", "session"}); the server decides the conversation."""
+    """Connects with `auth` ({"token", "locale", "session"}); the server decides the conversation.
 
-    def __init__(self, url: str, auth: Optional[Dict[str, Any]] = None) -> None:
-        self.url = url
+    A turn is over when the conversation's tracker says so (the bot listens again, or a person owns the
+    conversation): `send` then returns exactly the replies of that turn, with no quiet window to wait out."""
+
+    def __init__(self, assistant: Assistant, auth: Optional[Dict[str, Any]] = None) -> None:
+        self.assistant = assistant
         self.auth = auth or {}
         self.replies: "queue.Queue[dict]" = queue.Queue()
         self.confirmed: "queue.Queue[dict]" = queue.Queue()
@@ -27,7 +33,7 @@ class ChatClient:
         self.history: List[dict] = []
 
     def __enter__(self) -> "ChatClient":
-        self.client.connect(self.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io",
+        self.client.connect(self.assistant.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io",
                             wait_timeout=30)
         self.session = self.confirmed.get(timeout=30)
         self.history = self.histories.get(timeout=30)
@@ -39,22 +45,45 @@ class ChatClient:
     def emit(self, data: Any) -> None:
         self.client.emit("user_uttered", data)
 
-    def send(self, text: str, wait: float = 60) -> str:
-        """Sends a message and returns the bot's answer ('' if it says nothing within `wait` seconds)."""
-        self.emit({"message": text})
-        return self.receive(wait)
+    def send(self, text: str, wait: float = 60, **fields: Any) -> str:
+        """Sends a message (with any other `fields` a client might add) and returns the bot's answer
+        ('' when the turn ends without one)."""
+        users_before = self._user_messages()
+        self.emit({"message": text, **fields})
+        count = self._turn_replies(users_before, wait)
+        return self.receive(count, wait)
 
-    def receive(self, wait: float = 30) -> str:
-        """Every message received until three quiet seconds follow the first one."""
-        return "\n".join(message.get("text", "") for message in self.receive_messages(wait))
+    def receive(self, count: int = 1, wait: float = 30) -> str:
+        """The next `count` messages pushed to this client (an agent's reply, the bot back), joined."""
+        return "\n".join(message.get("text", "") for message in self.receive_messages(count, wait))
 
-    def receive_messages(self, wait: float = 30) -> List[dict]:
-        try:
-            messages = [self.replies.get(timeout=wait)]
-        except queue.Empty:
-            return []
-        while True:
+    def receive_messages(self, count: int = 1, wait: float = 30) -> List[dict]:
+        deadline = time.monotonic() + wait
+        messages: List[dict] = []
+        while len(messages) < count:
             try:
-                messages.append(self.replies.get(timeout=3))
+                messages.append(self.replies.get(timeout=max(0.01, deadline - time.monotonic())))
             except queue.Empty:
-                return messages
+                break
+        return messages
+
+    def _events(self) -> List[dict]:
+        return self.assistant.tracker(self.session["session_id"])["events"]
+
+    def _user_messages(self) -> int:
+        return sum(1 for event in self._events() if event["event"] == "user")
+
+    def _turn_replies(self, users_before: int, wait: float) -> int:
+        """How many bot messages the turn of the next user message sent, once the turn is over."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            tracker = self.assistant.tracker(self.session["session_id"])
+            events = tracker["events"]
+            users = [n for n, event in enumerate(events) if event["event"] == "user"]
+            if len(users) > users_before:
+                turn = events[users[users_before]:]
+                listening = turn[-1]["event"] == "action" and turn[-1].get("name") == "action_listen"
+                if listening or tracker.get("paused"):
+                    return sum(1 for event in turn if event["event"] == "bot")
+            time.sleep(0.1)
+        raise AssertionError(f"the turn did not end within {wait} s")
