@@ -5,13 +5,14 @@ one the customer gets the general answer and an invitation to sign in. Replies a
 while the transaction runs and sent only once it has committed, so a database failure never
 leaves a half-told story: the customer gets an apology and the offer of a person instead.
 """
+
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -55,7 +56,7 @@ class Turn:
     conversation_id: str
     session: Session
     replies: List[Reply] = field(default_factory=list)
-    after_commit: Optional[Callable[["Turn"], None]] = None  # work with its own transactions (a payment)
+    after_commit: Optional[Callable[[Turn], None]] = None  # work with its own transactions (a payment)
 
     def say(self, response: str, **params: Any) -> None:
         self.replies.append((response, params))
@@ -85,7 +86,7 @@ class AccountAction(Action, ABC):
 
     intent = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_{self.intent}"
 
     @abstractmethod
@@ -97,9 +98,7 @@ class AccountAction(Action, ABC):
         dispatcher.utter_message(response="utter_sign_in_for_account")
         return _pending(None)
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         email = verified_email(latest_user_metadata(tracker))
         if email is None:
             return self.anonymous(dispatcher, tracker)
@@ -133,8 +132,12 @@ class ActionSubscriptionStatus(AccountAction):
         elif view.status == SubscriptionStatus.FREE:
             turn.say("utter_status_free", **common)
         elif view.status == SubscriptionStatus.PAST_DUE:
-            turn.say("utter_status_past_due", failed_on=turn.day(view.first_failure_at),
-                     grace_end=turn.day(view.grace_end), **common)
+            turn.say(
+                "utter_status_past_due",
+                failed_on=turn.day(view.first_failure_at),
+                grace_end=turn.day(view.grace_end),
+                **common,
+            )
         elif view.cancel_at_period_end:
             turn.say("utter_status_canceling", date=turn.day(view.period_end), **common)
         else:
@@ -148,14 +151,26 @@ class ActionRenewalFailed(AccountAction):
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
         if view.status == SubscriptionStatus.PAST_DUE and view.last_failure_reason:
-            turn.say("utter_renewal_failed_account", plan=view.plan_name, price=turn.money(view.price_minor),
-                     failed_on=turn.day(view.first_failure_at), attempts=view.failed_attempts)
-            turn.say("utter_renewal_failed_grace", grace_end=turn.day(view.grace_end), grace_days=product().grace_days,
-                     days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)))
+            turn.say(
+                "utter_renewal_failed_account",
+                plan=view.plan_name,
+                price=turn.money(view.price_minor),
+                failed_on=turn.day(view.first_failure_at),
+                attempts=view.failed_attempts,
+            )
+            turn.say(
+                "utter_renewal_failed_grace",
+                grace_end=turn.day(view.grace_end),
+                grace_days=product().grace_days,
+                days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)),
+            )
             turn.say(f"utter_reason_{view.last_failure_reason}", card=turn.card)
         elif view.status == SubscriptionStatus.FREE and view.failed_attempts:
-            turn.say("utter_renewal_failed_downgraded", portal=view.portal,
-                     attempts=i18n.plural(turn.language, "account.failed_payment_attempts", view.failed_attempts))
+            turn.say(
+                "utter_renewal_failed_downgraded",
+                portal=view.portal,
+                attempts=i18n.plural(turn.language, "account.failed_payment_attempts", view.failed_attempts),
+            )
         else:
             turn.say("utter_renewal_ok", plan=view.plan_name, date=turn.day(view.period_end))
         return []
@@ -167,8 +182,11 @@ class ActionGracePeriod(AccountAction):
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
         if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
-            turn.say("utter_grace_period_account", grace_end=turn.day(view.grace_end),
-                     days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)))
+            turn.say(
+                "utter_grace_period_account",
+                grace_end=turn.day(view.grace_end),
+                days_left=i18n.plural(turn.language, "account.days", view.grace_days_left(turn.now)),
+            )
         else:
             turn.say("utter_grace_period_none")
         return []
@@ -187,8 +205,11 @@ class ActionFreePlanLimits(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
-        usage = {"users": view.users_in_use, "storage_gb": number(round(view.storage_used_mb / 1024, 1), turn.language),
-                 **turn.free_limits()}
+        usage = {
+            "users": view.users_in_use,
+            "storage_gb": number(round(view.storage_used_mb / 1024, 1), turn.language),
+            **turn.free_limits(),
+        }
         turn.say("utter_free_plan_usage_over" if view.over_free_limits else "utter_free_plan_usage_ok", **usage)
         return []
 
@@ -227,8 +248,7 @@ def _pending(step: Optional[str]) -> List[EventType]:
 
 def _offer_params() -> Dict[str, Any]:
     facts = product()
-    return {"discount_percent": facts.retention_discount_percent,
-            "discount_months": facts.retention_discount_months}
+    return {"discount_percent": facts.retention_discount_percent, "discount_months": facts.retention_discount_months}
 
 
 class ActionCancelSubscription(AccountAction):
@@ -239,8 +259,9 @@ class ActionCancelSubscription(AccountAction):
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         if _refusal(turn):
             return _pending(None)
-        turn.say("utter_cancel_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date),
-                 **turn.free_limits())
+        turn.say(
+            "utter_cancel_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date), **turn.free_limits()
+        )
         return ask_cancel_offer_or_confirmation(turn)
 
 
@@ -249,8 +270,7 @@ def ask_cancel_offer_or_confirmation(turn: Turn) -> List[EventType]:
     if not turn.view.discount_percent:
         turn.say("utter_retention_offer", **_offer_params())
         return _pending("cancel_offer")
-    turn.say("utter_confirm_cancel", plan=turn.view.plan_name, portal=turn.view.portal,
-             date=turn.day(turn.change_date))
+    turn.say("utter_confirm_cancel", plan=turn.view.plan_name, portal=turn.view.portal, date=turn.day(turn.change_date))
     return _pending("cancel_confirm")
 
 
@@ -260,8 +280,9 @@ class ActionDowngradeFreePlan(AccountAction):
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         if _refusal(turn):
             return _pending(None)
-        turn.say("utter_downgrade_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date),
-                 **turn.free_limits())
+        turn.say(
+            "utter_downgrade_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date), **turn.free_limits()
+        )
         turn.say("utter_confirm_downgrade", portal=turn.view.portal, date=turn.day(turn.change_date))
         return _pending("downgrade_confirm")
 
@@ -285,16 +306,28 @@ class ActionRetryPayment(AccountAction):
         return _pending(None)
 
 
-RETRY_REPLIES = {"in_progress": "utter_retry_in_progress", "rate_limited": "utter_retry_rate_limited",
-                 "card_expired": "utter_retry_card_expired", "already_paid": "utter_retry_not_needed",
-                 "not_past_due": "utter_retry_not_needed", "unknown": "utter_retry_unknown"}
+RETRY_REPLIES = {
+    "in_progress": "utter_retry_in_progress",
+    "rate_limited": "utter_retry_rate_limited",
+    "card_expired": "utter_retry_card_expired",
+    "already_paid": "utter_retry_not_needed",
+    "not_past_due": "utter_retry_not_needed",
+    "unknown": "utter_retry_unknown",
+}
 
 
 def retry_now(turn: Turn) -> None:
     """Charges through the configured gateway; the service runs its own transactions."""
     view = turn.view
-    outcome = retry_payment(engine(), configured_gateway(), view.email, turn.conversation_id, turn.language,
-                            turn.now, product().bot_retries_per_day)
+    outcome = retry_payment(
+        engine(),
+        configured_gateway(),
+        view.email,
+        turn.conversation_id,
+        turn.language,
+        turn.now,
+        product().bot_retries_per_day,
+    )
     if outcome.status == "succeeded":
         turn.say("utter_retry_succeeded", date=turn.day(outcome.renewed_until), email=view.email)
     elif outcome.status == "declined":
@@ -311,9 +344,7 @@ class ActionAnswerPending(AccountAction):
 
     intent = "answer_pending"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.get_slot("pending_change") not in PENDING_STEPS:  # nothing was asked: a plain yes or no
             dispatcher.utter_message(response="utter_anything_else")
             return _pending(None)
@@ -341,8 +372,13 @@ class ActionAnswerPending(AccountAction):
             kind = CANCEL if step == "cancel_confirm" else DOWNGRADE
             outcome = schedule_end(turn.session, view.email, kind, turn.conversation_id, turn.language, turn.now)
             if outcome.status == "done":
-                turn.say(f"utter_{kind}_done", plan=view.plan_name, portal=view.portal,
-                         date=turn.day(outcome.effective), email=view.email)
+                turn.say(
+                    f"utter_{kind}_done",
+                    plan=view.plan_name,
+                    portal=view.portal,
+                    date=turn.day(outcome.effective),
+                    email=view.email,
+                )
             elif outcome.status == "not_admin":
                 turn.say("utter_only_admin_can", portal=view.portal, admin_email=outcome.admin_email)
             else:

@@ -1,8 +1,9 @@
 """action_handoff: opens (or finds) the conversation's ticket, tells the customer, pauses the bot."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -23,20 +24,24 @@ logger = logging.getLogger(__name__)
 
 def handoff_request(tracker: Tracker) -> HandoffRequest:
     events = list(tracker.events)
-    return HandoffRequest(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel() or "unknown",
-                          language=conversation_language(tracker), email=verified_email(latest_user_metadata(tracker)),
-                          reason=infer_reason(events), topic=infer_topic(events), lines=transcript(events))
+    return HandoffRequest(
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "unknown",
+        language=conversation_language(tracker),
+        email=verified_email(latest_user_metadata(tracker)),
+        reason=infer_reason(events),
+        topic=infer_topic(events),
+        lines=transcript(events),
+    )
 
 
 class ActionHandoff(Action):
     """The ticket and the pause go together: Rasa pauses only once the ticket is committed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         request = handoff_request(tracker)
         now = now_utc()
         try:

@@ -1,7 +1,8 @@
 """Rasa custom actions: each one only translates between the tracker and the services."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
@@ -28,12 +29,10 @@ check_configuration()  # refuses to start in production without a real key (Inse
 class ActionSessionStart(Action):
     """Starts a session with the product facts that responses interpolate."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         carried = [
             SlotSet(name, value)
             for name, value in tracker.slots.items()
@@ -48,17 +47,18 @@ class ActionSessionStart(Action):
 class ActionSetLanguage(Action):
     """Fills the `language` slot after every user message (custom slot mapping)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         current = tracker.get_slot("language")
         detected = dict((tracker.latest_message or {}).get("language") or {})
         # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
-        detected["locale"] = (detected.get("locale") or locale_language(latest_user_metadata(tracker))
-                              or locale_language(tracker.get_slot("session_started_metadata")))
+        detected["locale"] = (
+            detected.get("locale")
+            or locale_language(latest_user_metadata(tracker))
+            or locale_language(tracker.get_slot("session_started_metadata"))
+        )
         chosen = choose_language(current, detected, product().default_language)
         return [] if chosen == current else [SlotSet("language", chosen)]
 
@@ -66,12 +66,10 @@ class ActionSetLanguage(Action):
 class ActionCountMisunderstanding(Action):
     """Sets `misunderstood_twice` so that rules offer a person after two misses in a row."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_count_misunderstanding"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
         return [SlotSet("misunderstood_twice", repeated)]
 
@@ -79,11 +77,9 @@ class ActionCountMisunderstanding(Action):
 class ActionCoreFallback(Action):
     """When no dialogue rule applies: ask to rephrase and forget the message, so nothing loops."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_core_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_ask_rephrase")
         return [UserUtteranceReverted()]

@@ -1,4 +1,5 @@
 """What the actions read from a tracker: the message's metadata and the conversation's language."""
+
 from __future__ import annotations
 
 from typing import Any, Dict

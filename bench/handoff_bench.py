@@ -3,6 +3,7 @@ helpdesk (after an hour-long outage), on SQLite and PostgreSQL.
 
     python bench/handoff_bench.py --database sqlite|postgresql [--tickets 400] [--threads 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,18 @@ USERS = ["admin@acme.example", "admin@globex.example", "admin@umbrella.example",
 
 
 def request(index: int) -> HandoffRequest:
-    lines = [Line(f"user:{index}:{n}", NOW, "customer", f"message {n} with card 4242 4242 4242 4242")
-             for n in range(10)]
-    return HandoffRequest(f"bench-{index}", "socketio", "fr" if index % 2 else "en", USERS[index % 4],
-                          "customer_request", "renewal_failed", lines)
+    lines = [
+        Line(f"user:{index}:{n}", NOW, "customer", f"message {n} with card 4242 4242 4242 4242") for n in range(10)
+    ]
+    return HandoffRequest(
+        f"bench-{index}",
+        "socketio",
+        "fr" if index % 2 else "en",
+        USERS[index % 4],
+        "customer_request",
+        "renewal_failed",
+        lines,
+    )
 
 
 def percentile(values: list, share: float) -> float:
@@ -64,10 +73,12 @@ def main() -> None:
         results = list(pool.map(timed, range(args.tickets)))
     elapsed = time.perf_counter() - start
     latencies = [value for value in results if value is not None]
-    print(f"[{args.database}] {args.tickets} handoffs (10 transcript lines each) from {args.threads} threads: "
-          f"{len(latencies) / elapsed:.0f} tickets/s, p50 {statistics.median(latencies):.1f} ms, "
-          f"p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms, "
-          f"{len(results) - len(latencies)} over the 2 s database budget")
+    print(
+        f"[{args.database}] {args.tickets} handoffs (10 transcript lines each) from {args.threads} threads: "
+        f"{len(latencies) / elapsed:.0f} tickets/s, p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms, "
+        f"{len(results) - len(latencies)} over the 2 s database budget"
+    )
 
     receiver = Receiver()
     try:
@@ -86,10 +97,12 @@ def main() -> None:
             passes += 1
         elapsed = time.perf_counter() - start
         delivered = receiver.accepted()
-        print(f"[{args.database}] helpdesk down for 1 h (simulated): {tries_while_down} failed requests for "
-              f"{args.tickets} tickets (backoff); back up: {len(delivered)} delivered in {elapsed:.2f} s "
-              f"({len(delivered) / elapsed:.0f}/s, {passes} pass(es)), "
-              f"{len({c.headers['Idempotency-Key'] for c in delivered})} distinct keys")
+        print(
+            f"[{args.database}] helpdesk down for 1 h (simulated): {tries_while_down} failed requests for "
+            f"{args.tickets} tickets (backoff); back up: {len(delivered)} delivered in {elapsed:.2f} s "
+            f"({len(delivered) / elapsed:.0f}/s, {passes} pass(es)), "
+            f"{len({c.headers['Idempotency-Key'] for c in delivered})} distinct keys"
+        )
     finally:
         receiver.stop()
 

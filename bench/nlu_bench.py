@@ -7,6 +7,7 @@ Each config is trained cold (an empty training cache) on data/nlu, then evaluate
 real user utterances from public data sets. Prints a table per language and writes
 bench/out/report.json and one confusion-matrix PNG per config, set and language.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,22 @@ def train(config: Path, nlu_data: Path, workdir: Path, name: str) -> tuple[Path,
     """Trains an NLU model cold (own empty cache) in a subprocess; returns (model, seconds)."""
     cache = tempfile.mkdtemp(prefix=f"rasa-cache-{name}-")  # cold: nothing reused from earlier trainings
     env = {**os.environ, "RASA_CACHE_DIRECTORY": cache, "RASA_TELEMETRY_ENABLED": "false"}
-    command = [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(nlu_data),
-               "--out", str(workdir), "--fixed-model-name", name, "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--config",
+        str(config),
+        "--nlu",
+        str(nlu_data),
+        "--out",
+        str(workdir),
+        "--fixed-model-name",
+        name,
+        "--quiet",
+    ]
     started = time.perf_counter()
     try:
         subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -159,8 +174,15 @@ def confusion_png(examples: Sequence[Example], parses: Sequence[dict], path: Pat
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                axes.text(j, i, matrix[i, j], ha="center", va="center", fontsize=6,
-                          color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+                axes.text(
+                    j,
+                    i,
+                    matrix[i, j],
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+                )
     axes.set_xlabel("predicted (nlu_fallback counted as out_of_scope)")
     axes.set_ylabel("expected")
     axes.set_title(title)
@@ -186,14 +208,22 @@ def evaluate(config: Path, workdir: Path, sets: Dict[str, List[Example]], retrai
             figures["parse_ms_p50"] = statistics.median(subset_ms)
             figures["parse_ms_p95"] = percentile(subset_ms, 0.95)
             report["sets"][f"{set_name}/{lang}"] = figures
-            confusion_png(subset, subset_parses, OUT / f"confusion-{name}-{set_name}-{lang}.png",
-                          f"{name}: {set_name} ({lang})")
+            confusion_png(
+                subset, subset_parses, OUT / f"confusion-{name}-{set_name}-{lang}.png", f"{name}: {set_name} ({lang})"
+            )
     return report
 
 
 def print_table(reports: List[dict]) -> None:
-    columns = ["accuracy", "macro_f1", "oos_rejection", "wrong_answer_rate", "language_accuracy",
-               "parse_ms_p50", "parse_ms_p95"]
+    columns = [
+        "accuracy",
+        "macro_f1",
+        "oos_rejection",
+        "wrong_answer_rate",
+        "language_accuracy",
+        "parse_ms_p50",
+        "parse_ms_p95",
+    ]
     print(f"{'config':<16}{'set/lang':<18}{'n':>5} " + " ".join(f"{c[:12]:>12}" for c in columns))
     for report in reports:
         for key, figures in report["sets"].items():
@@ -204,11 +234,21 @@ def print_table(reports: List[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", nargs="+", type=Path,
-                        default=[ROOT / "config.yml", ROOT / "bench" / "configs" / "rasa_default.yml",
-                                 ROOT / "bench" / "configs" / "with_spacy.yml"])
-    parser.add_argument("--reuse-models", action="store_true",
-                        help="evaluate the models a previous run left in bench/out/models (no training)")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        type=Path,
+        default=[
+            ROOT / "config.yml",
+            ROOT / "bench" / "configs" / "rasa_default.yml",
+            ROOT / "bench" / "configs" / "with_spacy.yml",
+        ],
+    )
+    parser.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="evaluate the models a previous run left in bench/out/models (no training)",
+    )
     args = parser.parse_args()
     models = OUT / "models"
     models.mkdir(parents=True, exist_ok=True)

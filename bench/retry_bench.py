@@ -5,6 +5,7 @@
 Fills a fresh database with past_due accounts (one open invoice each), then retries every invoice
 once from a pool of threads, as many chat sessions would. Prints throughput and latency percentiles.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,10 +52,14 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     latencies = sorted(ms for _, ms in results)
     succeeded = sum(status == "succeeded" for status, _ in results)
-    print(f"{args.database}: {len(results)} retries with {args.threads} threads in {elapsed:.2f} s "
-          f"= {len(results) / elapsed:.0f} retries/s; {succeeded} succeeded, {gateway.charges} charges")
-    print(f"one retry: p50 {statistics.median(latencies):.1f} ms, "
-          f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms")
+    print(
+        f"{args.database}: {len(results)} retries with {args.threads} threads in {elapsed:.2f} s "
+        f"= {len(results) / elapsed:.0f} retries/s; {succeeded} succeeded, {gateway.charges} charges"
+    )
+    print(
+        f"one retry: p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ split, and replays every (threshold, ambiguity_threshold) pair on the raw intent
 Never looks at bench/heldout or the external set: those stay for the benchmark.
 Prints the best pairs by balanced accuracy (mean of in-scope accuracy and out-of-scope rejection).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,11 +38,11 @@ def split_data(dev_share: float, seed: int = 7) -> Tuple[Dict, List[Tuple[str, s
 
 
 def write_nlu(blocks: Dict[Tuple[str, str], List[str]], path: Path) -> None:
-    nlu = [{"intent": intent, "metadata": {"language": lang},
-            "examples": "".join(f"- {text}\n" for text in texts)}
-           for (lang, intent), texts in sorted(blocks.items())]
-    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, width=10000),
-                    encoding="utf-8")
+    nlu = [
+        {"intent": intent, "metadata": {"language": lang}, "examples": "".join(f"- {text}\n" for text in texts)}
+        for (lang, intent), texts in sorted(blocks.items())
+    ]
+    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, width=10000), encoding="utf-8")
 
 
 def without_fallback(config: Path, target: Path) -> None:
@@ -83,7 +84,10 @@ def main() -> None:
         model, seconds = train(work / "config.yml", work / "nlu", work, "tuning")
         parses, _ = parse_all(model, [text for text, _ in dev])
     import collections
-    confusions = collections.Counter((gold, p["intent"]["name"]) for p, (_, gold) in zip(parses, dev) if p["intent"]["name"] != gold)
+
+    confusions = collections.Counter(
+        (gold, p["intent"]["name"]) for p, (_, gold) in zip(parses, dev) if p["intent"]["name"] != gold
+    )
     print(confusions.most_common(15))
     results = []
     for threshold in [x / 20 for x in range(0, 19)]:
@@ -93,8 +97,10 @@ def main() -> None:
     print(f"trained in {seconds:.0f} s; {len(dev)} development messages")
     print(f"{'threshold':>10}{'ambiguity':>10}{'in-scope acc':>14}{'oos reject':>12}{'balanced':>10}")
     for figures, threshold, ambiguity in results[:10]:
-        print(f"{threshold:>10.2f}{ambiguity:>10.2f}{figures['in_scope_accuracy']:>14.3f}"
-              f"{figures['oos_rejection']:>12.3f}{figures['balanced']:>10.3f}")
+        print(
+            f"{threshold:>10.2f}{ambiguity:>10.2f}{figures['in_scope_accuracy']:>14.3f}"
+            f"{figures['oos_rejection']:>12.3f}{figures['balanced']:>10.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The one way the Rasa server's channels touch the database: on a worker thread, never on the event loop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ T = TypeVar("T")
 
 async def in_database(work: Callable[[Session], T]) -> T:
     """Runs `work(session)` in one transaction on a worker thread (the event loop never waits on it)."""
+
     def run() -> T:
         with session_scope() as session:
             return work(session)

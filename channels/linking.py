@@ -10,13 +10,14 @@
   user is linked and the conversation is private, or just the locale otherwise. Nothing the user
   types can change that metadata. Messages of one conversation are handled in arrival order.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -144,8 +145,9 @@ class Relay:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def handle(self, incoming: Incoming, output: OutputChannel,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def handle(
+        self, incoming: Incoming, output: OutputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         """One message; the messages of one conversation one after the other, in arrival order."""
         key = incoming.sender_id
         lock = self._turns.setdefault(key, asyncio.Lock())
@@ -160,8 +162,9 @@ class Relay:
             if not self._waiting[key]:
                 del self._waiting[key], self._turns[key]
 
-    async def _handle(self, incoming: Incoming, output: OutputChannel,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(
+        self, incoming: Incoming, output: OutputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         command = parse_command(incoming.text)
         if command is not None:
             reply = await self.answer(command, incoming)
@@ -169,8 +172,14 @@ class Relay:
             return
         metadata = await self.identity(incoming)
         # card numbers and security codes never enter the conversation store
-        message = UserMessage(redact_card_data(incoming.text), output, incoming.sender_id, input_channel=self.input_channel,
-                              message_id=incoming.message_id, metadata=metadata)
+        message = UserMessage(
+            redact_card_data(incoming.text),
+            output,
+            incoming.sender_id,
+            input_channel=self.input_channel,
+            message_id=incoming.message_id,
+            metadata=metadata,
+        )
         await on_new_message(message)
 
     async def identity(self, incoming: Incoming) -> Dict[str, Any]:
@@ -183,13 +192,14 @@ class Relay:
         try:
             email = await asyncio.to_thread(_linked_email, incoming.platform, incoming.user_id)
         except SQLAlchemyError as error:
-            logger.warning("%s: link lookup failed (%s); answering anonymously", incoming.platform,
-                           type(error).__name__)
+            logger.warning(
+                "%s: link lookup failed (%s); answering anonymously", incoming.platform, type(error).__name__
+            )
             return metadata
         if email:
             try:
                 metadata["token"] = issue_channel_token(email, minutes=IDENTITY_TOKEN_MINUTES)
-            except Exception as error:  # e.g. production without AUTH_JWT_SECRET: anonymous, never a crash
+            except Exception as error:  # noqa: BLE001 - e.g. production without AUTH_JWT_SECRET: anonymous, never a crash
                 logger.error("%s: no identity token for a linked user (%s)", incoming.platform, type(error).__name__)
         return metadata
 
@@ -203,10 +213,14 @@ class Relay:
         try:
             if command.kind == "unlink":
                 email = await asyncio.to_thread(_unlink, incoming.platform, incoming.user_id)
-                return (i18n.text(language, "link.unlinked", platform=platform) if email
-                        else i18n.text(language, "link.not_linked", platform=platform))
-            outcome: LinkOutcome = await asyncio.to_thread(link_with_code, engine(), incoming.platform,
-                                                           incoming.user_id, command.code or "", now_utc())
+                return (
+                    i18n.text(language, "link.unlinked", platform=platform)
+                    if email
+                    else i18n.text(language, "link.not_linked", platform=platform)
+                )
+            outcome: LinkOutcome = await asyncio.to_thread(
+                link_with_code, engine(), incoming.platform, incoming.user_id, command.code or "", now_utc()
+            )
         except SQLAlchemyError as error:
             logger.warning("%s: linking unavailable (%s)", incoming.platform, type(error).__name__)
             return i18n.text(language, "link.unavailable")
@@ -223,14 +237,14 @@ class LinkCodeInput(InputChannel):
     """POST /link/code: a one-time linking code for the customer whose JWT comes as a Bearer token."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "messenger_link"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls()
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return "/link"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -241,8 +255,7 @@ class LinkCodeInput(InputChannel):
             scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
             email = verified_email({"token": token.strip()}) if scheme.lower() == "bearer" else None
             if email is None:
-                return response.json({"error": "unauthorized"}, status=401,
-                                     headers={"WWW-Authenticate": "Bearer"})
+                return response.json({"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
 
             def create() -> Any:
                 with session_scope() as session:
@@ -253,9 +266,14 @@ class LinkCodeInput(InputChannel):
             except SQLAlchemyError as error:
                 logger.warning("link code not issued: database unavailable (%s)", type(error).__name__)
                 return response.json({"error": "database_unavailable"}, status=503)
-            return response.json({"code": issued.code, "expires_at": issued.expires_at.isoformat(),
-                                  "expires_in": int(CODE_TTL.total_seconds())},
-                                 headers={"Cache-Control": "no-store"})
+            return response.json(
+                {
+                    "code": issued.code,
+                    "expires_at": issued.expires_at.isoformat(),
+                    "expires_in": int(CODE_TTL.total_seconds()),
+                },
+                headers={"Cache-Control": "no-store"},
+            )
 
         return bp
 
@@ -277,4 +295,4 @@ def platform_recipient(platform: str, recipient_id: str) -> Optional[str]:
     if not str(recipient_id).startswith(prefix) or len(str(recipient_id)) == len(prefix):
         logger.warning("%s: not a %s conversation, nothing sent", recipient_id, platform)
         return None
-    return str(recipient_id)[len(prefix):]
+    return str(recipient_id)[len(prefix) :]

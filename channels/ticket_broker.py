@@ -5,12 +5,13 @@ Rasa publishes every new tracker event here. The broker remembers which conversa
 (from the pause/resume events, and from the open tickets at start-up) and writes their user
 messages on one background thread, in order, so the event loop never waits for the database.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Optional, Set, Text
+from typing import Any, Dict, Optional, Set
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
@@ -31,8 +32,9 @@ class TicketEventBroker(EventBroker):
         self.writer.submit(self._load_paused)
 
     @classmethod
-    async def from_endpoint_config(cls, broker_config: EndpointConfig,
-                                   event_loop: Optional[asyncio.AbstractEventLoop] = None) -> "TicketEventBroker":
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
+    ) -> TicketEventBroker:
         return cls()
 
     def _load_paused(self) -> None:
@@ -42,7 +44,7 @@ class TicketEventBroker(EventBroker):
         except SQLAlchemyError as error:
             logger.warning("could not read the open tickets: %s", type(error).__name__)
 
-    def publish(self, event: Dict[Text, Any]) -> None:
+    def publish(self, event: Dict[str, Any]) -> None:
         conversation = event.get("sender_id") or ""
         kind = event.get("event")
         if kind == "pause":

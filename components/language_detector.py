@@ -10,10 +10,11 @@ The decision is attached to the parse data as the `language` property:
 `code` is None for messages that carry no language (emoji, "ok", "/intent"
 payloads); `actions/language.py` then keeps the conversation's language.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence
 
 from lingua import Language, LanguageDetectorBuilder
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -36,14 +37,14 @@ _MAX_CHARS = 2000  # the first sentences tell the language; keeps huge input che
 _EXAMPLES_FILE = "language_examples.json"
 
 
-def example_language(message: Message) -> Optional[Text]:
+def example_language(message: Message) -> Optional[str]:
     """The language a training example's intent block declares in its metadata."""
     metadata = message.get("metadata") or {}
     language = (metadata.get("intent") or {}).get(LANGUAGE_PROPERTY)
     return language if language in LANGUAGES else None
 
 
-def fit_classifier(texts: Sequence[Text], languages: Sequence[Text]) -> Optional[Pipeline]:
+def fit_classifier(texts: Sequence[str], languages: Sequence[str]) -> Optional[Pipeline]:
     """A character n-gram language classifier; None without both languages to learn from."""
     if set(languages) != set(LANGUAGES):
         return None
@@ -54,52 +55,48 @@ def fit_classifier(texts: Sequence[Text], languages: Sequence[Text]) -> Optional
     return classifier.fit(list(texts), list(languages))
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class LanguageDetector(GraphComponent):
     """Adds the detected language of a message to its parse data."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Fewer letters than min_letters, or a confidence under min_confidence: no language."""
         return {"min_letters": 4, "min_confidence": 0.6}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
-        examples: Optional[Dict[Text, List[Text]]] = None,
+        examples: Optional[Dict[str, List[str]]] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._examples = examples or {"texts": [], "languages": []}
         self._classifier = fit_classifier(self._examples["texts"], self._examples["languages"])
-        self._lingua = (
-            LanguageDetectorBuilder.from_languages(*_LINGUA).with_preloaded_language_models().build()
-        )
+        self._lingua = LanguageDetectorBuilder.from_languages(*_LINGUA).with_preloaded_language_models().build()
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls(config, model_storage, resource)
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         """Refits the small classifier from the stored examples (no pickled model)."""
         try:
             with model_storage.read_from(resource) as directory:
@@ -118,7 +115,7 @@ class LanguageDetector(GraphComponent):
                 (directory / _EXAMPLES_FILE).write_text(json.dumps(self._examples), encoding="utf-8")
         return self._resource
 
-    def probabilities(self, text: Text) -> Dict[Text, float]:
+    def probabilities(self, text: str) -> Dict[str, float]:
         """P(language) for 'en' and 'fr': lingua's, averaged with the project classifier's."""
         lingua = {_LINGUA[v.language]: v.value for v in self._lingua.compute_language_confidence_values(text)}
         if self._classifier is None:
@@ -126,7 +123,7 @@ class LanguageDetector(GraphComponent):
         learned = dict(zip(self._classifier.classes_, self._classifier.predict_proba([text])[0]))
         return {lang: (lingua.get(lang, 0.0) + learned[lang]) / 2 for lang in LANGUAGES}
 
-    def detect(self, text: Text) -> Dict[Text, Any]:
+    def detect(self, text: str) -> Dict[str, Any]:
         """Returns the language of `text` and its confidence, or code None when it has none."""
         text = (text or "")[:_MAX_CHARS]
         if text.startswith("/") or sum(ch.isalpha() for ch in text) < self._config["min_letters"]:

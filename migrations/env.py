@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from support.db.engine (DATABASE_URL or the SQLite default)."""
+
 from logging.config import fileConfig
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def migration_engine(url: str) -> Engine:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      dialect_opts={"paramstyle": "named"})
+    context.configure(
+        url=database_url(), target_metadata=target_metadata, literal_binds=True, dialect_opts={"paramstyle": "named"}
+    )
     with context.begin_transaction():
         context.run_migrations()
 

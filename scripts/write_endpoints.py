@@ -7,6 +7,7 @@ the subscription database (two SQLite writers on one file would wait for each ot
 
     python -m scripts.write_endpoints OUT.yml   (Rasa names the SQL host `url`)
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from support.db.engine import database_url
+from support.settings import ROOT
 
 
 def tracker_store(url: str) -> dict:
@@ -26,8 +26,13 @@ def tracker_store(url: str) -> dict:
         database = Path(url.split("///", 1)[1])
         return {"type": "SQL", "dialect": "sqlite", "db": str(database.with_name(database.stem + "-trackers.db"))}
     parts = urlsplit(url)
-    store = {"type": "SQL", "dialect": parts.scheme.split("+")[0], "url": parts.hostname or "localhost",
-             "db": parts.path.lstrip("/"), "username": unquote(parts.username or "")}
+    store = {
+        "type": "SQL",
+        "dialect": parts.scheme.split("+")[0],
+        "url": parts.hostname or "localhost",
+        "db": parts.path.lstrip("/"),
+        "username": unquote(parts.username or ""),
+    }
     if parts.port:
         store["port"] = parts.port
     if parts.password:

@@ -1,4 +1,5 @@
 """The one place where the configured adapters are chosen: the payment gateway and the helpdesk transport."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -34,6 +35,5 @@ def configured_transport() -> Optional[Transport]:
     if mode == "off" or not env.helpdesk_url:
         return None
     if mode == "chatwoot":
-        return Chatwoot(env.helpdesk_url, env.helpdesk_api_token or "", env.helpdesk_account_id,
-                        env.helpdesk_inbox_id)
+        return Chatwoot(env.helpdesk_url, env.helpdesk_api_token or "", env.helpdesk_account_id, env.helpdesk_inbox_id)
     return GenericWebhook(env.helpdesk_url, env.helpdesk_secret or "", env.helpdesk_api_token or "")

@@ -1,10 +1,11 @@
 """The command-line entry points (the Makefile's targets call them).
 
-    python -m support.cli demo-data [--reset]   the demo accounts (README), unless already loaded
-    python -m support.cli dunning               scheduled retries and downgrades (cron: README)
-    python -m support.cli helpdesk              one delivery pass of the helpdesk outbox
-    python -m support.cli token EMAIL           a signed token for a demo user, as the host website would issue it
+python -m support.cli demo-data [--reset]   the demo accounts (README), unless already loaded
+python -m support.cli dunning               scheduled retries and downgrades (cron: README)
+python -m support.cli helpdesk              one delivery pass of the helpdesk outbox
+python -m support.cli token EMAIL           a signed token for a demo user, as the host website would issue it
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,15 +56,21 @@ def token(args: argparse.Namespace) -> int:
 
 
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo-data": demo_data, "dunning": dunning, "helpdesk": helpdesk, "token": token}
+    "demo-data": demo_data,
+    "dunning": dunning,
+    "helpdesk": helpdesk,
+    "token": token,
+}
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m support.cli", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main = argparse.ArgumentParser(
+        prog="python -m support.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo-data", help="load the demo accounts").add_argument(
-        "--reset", action="store_true", help="replace existing rows with fresh demo data")
+        "--reset", action="store_true", help="replace existing rows with fresh demo data"
+    )
     commands.add_parser("dunning", help="scheduled payment retries and downgrades")
     commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
     commands.add_parser("token", help="a signed token for a user").add_argument("email")

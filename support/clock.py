@@ -1,4 +1,5 @@
 """The one clock the services read (UTC, timezone-aware)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

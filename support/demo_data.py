@@ -1,11 +1,12 @@
 """Demo accounts (README table), dated relative to the day they are loaded so they never go stale.
 
-    python -m support.cli demo-data [--reset]
+python -m support.cli demo-data [--reset]
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ def _plan(session: Session, code: str) -> m.Plan:
     return session.execute(select(m.Plan).where(m.Plan.code == code)).scalar_one()
 
 
-def _account(session: Session, portal: str, name: str, **fields) -> m.Account:
+def _account(session: Session, portal: str, name: str, **fields: Any) -> m.Account:
     account = m.Account(portal=portal, name=name, **fields)
     session.add(account)
     session.flush()
@@ -36,29 +37,56 @@ def _user(session: Session, account: m.Account, email: str, name: str, role: str
     session.add(m.User(account_id=account.id, email=email, name=name, role=role, language=language))
 
 
-def _subscription(session: Session, account: m.Account, plan: str, cycle: str, status: str,
-                  period_end: Optional[datetime]) -> m.Subscription:
-    subscription = m.Subscription(account_id=account.id, plan_id=_plan(session, plan).id, billing_cycle=cycle,
-                                  status=status, current_period_end=period_end, auto_renew=status != "free")
+def _subscription(
+    session: Session, account: m.Account, plan: str, cycle: str, status: str, period_end: Optional[datetime]
+) -> m.Subscription:
+    subscription = m.Subscription(
+        account_id=account.id,
+        plan_id=_plan(session, plan).id,
+        billing_cycle=cycle,
+        status=status,
+        current_period_end=period_end,
+        auto_renew=status != "free",
+    )
     session.add(subscription)
     session.flush()
     return subscription
 
 
-def _failed_renewal(session: Session, subscription: m.Subscription, renewal: datetime,
-                    failures: list[tuple[datetime, str]], status: str = "open") -> None:
+def _failed_renewal(
+    session: Session,
+    subscription: m.Subscription,
+    renewal: datetime,
+    failures: list[tuple[datetime, str]],
+    status: str = "open",
+) -> None:
     """An invoice for the period starting at `renewal`, with its failed payment attempts."""
     plan = session.get(m.Plan, subscription.plan_id)
     amount = plan.monthly_price_minor if subscription.billing_cycle == "monthly" else plan.yearly_price_minor
     period = timedelta(days=30 if subscription.billing_cycle == "monthly" else 365)
-    invoice = m.Invoice(account_id=subscription.account_id, subscription_id=subscription.id, amount_minor=amount,
-                        currency=plan.currency, period_start=renewal, period_end=renewal + period,
-                        status=status, created_at=renewal)
+    invoice = m.Invoice(
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        amount_minor=amount,
+        currency=plan.currency,
+        period_start=renewal,
+        period_end=renewal + period,
+        status=status,
+        created_at=renewal,
+    )
     session.add(invoice)
     session.flush()
     for at, reason in failures:
-        session.add(m.PaymentAttempt(invoice_id=invoice.id, attempted_at=at, amount_minor=amount,
-                                     currency=plan.currency, outcome="failed", failure_reason=reason))
+        session.add(
+            m.PaymentAttempt(
+                invoice_id=invoice.id,
+                attempted_at=at,
+                amount_minor=amount,
+                currency=plan.currency,
+                outcome="failed",
+                failure_reason=reason,
+            )
+        )
 
 
 def load(session: Session, now: Optional[datetime] = None) -> None:
@@ -66,8 +94,17 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     day = timedelta(days=1)
     for code, name, monthly, yearly, users, storage in PLANS:
-        session.add(m.Plan(code=code, name=name, monthly_price_minor=monthly, yearly_price_minor=yearly,
-                           currency="EUR", max_users=users, storage_gb=storage))
+        session.add(
+            m.Plan(
+                code=code,
+                name=name,
+                monthly_price_minor=monthly,
+                yearly_price_minor=yearly,
+                currency="EUR",
+                max_users=users,
+                storage_gb=storage,
+            )
+        )
     session.flush()
 
     acme = _account(session, "acme.bitrix24.com", "Acme", users_in_use=18, storage_used_mb=40_000)
@@ -75,36 +112,55 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     _user(session, acme, "member@acme.example", "Marc Petit", "member", "fr")
     sub = _subscription(session, acme, "professional", "monthly", "past_due", now - 3 * day)
     expired = now - 40 * day
-    session.add(m.PaymentMethod(account_id=acme.id, brand="visa", last4="4242",
-                                exp_month=expired.month, exp_year=expired.year))
+    session.add(
+        m.PaymentMethod(account_id=acme.id, brand="visa", last4="4242", exp_month=expired.month, exp_year=expired.year)
+    )
     _failed_renewal(session, sub, now - 3 * day, [(now - 3 * day, "card_expired")])
 
     globex = _account(session, "globex.bitrix24.com", "Globex", users_in_use=22, storage_used_mb=31_000)
     _user(session, globex, "admin@globex.example", "Grace Hopper", "admin", "en")
     _subscription(session, globex, "standard", "yearly", "active", now + 243 * day)
-    session.add(m.PaymentMethod(account_id=globex.id, brand="mastercard", last4="5454", exp_month=12,
-                                exp_year=now.year + 3))
+    session.add(
+        m.PaymentMethod(account_id=globex.id, brand="mastercard", last4="5454", exp_month=12, exp_year=now.year + 3)
+    )
     session.add(m.TelephonyBalance(account_id=globex.id, balance_minor=3500, currency="EUR"))
 
     initech = _account(session, "initech.bitrix24.com", "Initech", users_in_use=12, storage_used_mb=9_200)
     _user(session, initech, "admin@initech.example", "Bill Lumbergh", "admin", "en")
     sub = _subscription(session, initech, "free", "monthly", "free", None)
-    session.add(m.PaymentMethod(account_id=initech.id, brand="visa", last4="1881", exp_month=6,
-                                exp_year=now.year + 1))
+    session.add(m.PaymentMethod(account_id=initech.id, brand="visa", last4="1881", exp_month=6, exp_year=now.year + 1))
     failed = now - 25 * day
-    _failed_renewal(session, sub, failed, [(failed, "insufficient_funds"), (failed + 4 * day, "insufficient_funds"),
-                                           (failed + 9 * day, "card_limit_reached")], status="void")
+    _failed_renewal(
+        session,
+        sub,
+        failed,
+        [
+            (failed, "insufficient_funds"),
+            (failed + 4 * day, "insufficient_funds"),
+            (failed + 9 * day, "card_limit_reached"),
+        ],
+        status="void",
+    )
 
     umbrella = _account(session, "umbrella.bitrix24.com", "Umbrella", users_in_use=9, storage_used_mb=12_000)
     _user(session, umbrella, "admin@umbrella.example", "Albert Wesker", "admin", "en")
     sub = _subscription(session, umbrella, "standard", "monthly", "past_due", now - 5 * day)
-    session.add(m.PaymentMethod(account_id=umbrella.id, brand="mastercard", last4="4444", exp_month=3,
-                                exp_year=now.year + 2))
-    _failed_renewal(session, sub, now - 5 * day, [(now - 5 * day, "insufficient_funds"),
-                                                  (now - 2 * day, "insufficient_funds")])
+    session.add(
+        m.PaymentMethod(account_id=umbrella.id, brand="mastercard", last4="4444", exp_month=3, exp_year=now.year + 2)
+    )
+    _failed_renewal(
+        session, sub, now - 5 * day, [(now - 5 * day, "insufficient_funds"), (now - 2 * day, "insufficient_funds")]
+    )
 
-    hooli = _account(session, "hooli.example", "Hooli", edition="on_premise", users_in_use=250,
-                     storage_used_mb=0, account_manager="Nadia Roussel, Hooli's account manager (nadia.roussel@partner.example)")
+    hooli = _account(
+        session,
+        "hooli.example",
+        "Hooli",
+        edition="on_premise",
+        users_in_use=250,
+        storage_used_mb=0,
+        account_manager="Nadia Roussel, Hooli's account manager (nadia.roussel@partner.example)",
+    )
     _user(session, hooli, "admin@hooli.example", "Gavin Belson", "admin", "en")
     _subscription(session, hooli, "professional", "yearly", "active", now + 120 * day)
 
@@ -126,9 +182,10 @@ def ensure_loaded(reset_first: bool = False) -> bool:
         return True
 
 
-
 def demo_users(session: Session) -> List[Dict[str, str]]:
     """Every user with their account, for the demo page's "Sign in as" list."""
     rows = session.execute(select(m.User, m.Account).join(m.Account).order_by(m.Account.id, m.User.id)).all()
-    return [{"email": user.email, "name": user.name, "role": user.role, "portal": account.portal,
-             "language": user.language} for user, account in rows]
+    return [
+        {"email": user.email, "name": user.name, "role": user.role, "portal": account.portal, "language": user.language}
+        for user, account in rows
+    ]

@@ -1,4 +1,5 @@
 """Dates and money in the customer's language (Babel)."""
+
 from __future__ import annotations
 
 from datetime import datetime

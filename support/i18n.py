@@ -13,6 +13,7 @@ The .po files are read with Babel and compiled in memory, once per process: ther
 to build or commit. tests/unit/test_catalogue.py checks that both languages have the same keys,
 plural forms and typography, and that every key the code uses exists.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,9 @@ def _catalog(language: str) -> Catalog:
         catalog = read_po(po, locale=language, domain=DOMAIN, ignore_obsolete=True, abort_invalid=True)
     for message in catalog:
         if message.pluralizable and message.id[1] != message.id[0] + PLURAL_SUFFIX:
-            raise ValueError(f"{po_path(language)}: msgid_plural of {message.id[0]!r} "
-                             f"must be {message.id[0] + PLURAL_SUFFIX!r}")
+            raise ValueError(
+                f"{po_path(language)}: msgid_plural of {message.id[0]!r} must be {message.id[0] + PLURAL_SUFFIX!r}"
+            )
     return catalog
 
 
@@ -78,9 +80,9 @@ def catalogue(language: str) -> Dict[str, Tuple[str, ...]]:
     for message in _catalog(language):
         if not message.id or message.fuzzy:
             continue
-        key = message.id if isinstance(message.id, str) else message.id[0]
+        key = message.id if isinstance(message.id, str) else str(message.id[0])
         strings = message.string or ""
-        forms = (strings,) if isinstance(strings, str) else tuple(strings)
+        forms: Tuple[str, ...] = (strings,) if isinstance(strings, str) else tuple(str(form) for form in strings)
         if forms and all(forms):
             entries[key] = forms
     return entries

@@ -6,6 +6,7 @@ sign short tokens themselves, marked `"iss": "assistant-channel"`, with HS256 an
 CHANNEL_TOKEN_SECRET (default: AUTH_JWT_SECRET), so they also work when the website uses RS256.
 Anything missing, expired, malformed or badly signed means anonymous.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Chooses the reply language from the NLU's detection and the conversation so far."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -15,9 +16,7 @@ def locale_language(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
     return locale if locale in SUPPORTED else None
 
 
-def choose_language(
-    current: Optional[str], detected: Optional[Dict[str, Any]], default: str
-) -> str:
+def choose_language(current: Optional[str], detected: Optional[Dict[str, Any]], default: str) -> str:
     """Returns 'fr' or 'en' for the reply.
 
     current: the conversation's language so far (None on the first turn).

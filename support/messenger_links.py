@@ -12,6 +12,7 @@
 3. `linked_email` says who a messenger user is; `unlink` forgets it.
 Links and unlinks are written to the audit log.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,12 @@ def looks_like_code(text: str) -> bool:
     """A message that is a code on its own: 6 characters of the alphabet, with a digit and a letter
     (every issued code has both, so "thanks" or "123456" are never taken for one)."""
     code = normalise_code(text)
-    return (len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code)
-            and any(c.isdigit() for c in code) and any(c.isalpha() for c in code))
+    return (
+        len(code) == CODE_LENGTH
+        and all(c in CODE_ALPHABET for c in code)
+        and any(c.isdigit() for c in code)
+        and any(c.isalpha() for c in code)
+    )
 
 
 def new_code() -> str:
@@ -94,8 +99,9 @@ def _account_id(session: Session, email: str) -> Optional[int]:
 def issue_code(session: Session, email: str, now: datetime) -> IssuedCode:
     """A fresh one-time code for a verified customer email; their earlier unused codes stop working."""
     email = email.strip().lower()
-    session.execute(delete(MessengerLinkCode).where(MessengerLinkCode.email == email,
-                                                    MessengerLinkCode.used_at.is_(None)))
+    session.execute(
+        delete(MessengerLinkCode).where(MessengerLinkCode.email == email, MessengerLinkCode.used_at.is_(None))
+    )
     session.execute(delete(MessengerLinkCode).where(MessengerLinkCode.expires_at < now - KEEP_OLD_CODES))
     code = new_code()
     expires = now + CODE_TTL
@@ -105,13 +111,16 @@ def issue_code(session: Session, email: str, now: datetime) -> IssuedCode:
 
 
 def _locked_attempts(session: Session, platform: str, user: str) -> Optional[MessengerLinkAttempts]:
-    return session.execute(select(MessengerLinkAttempts).where(
-        MessengerLinkAttempts.platform == platform, MessengerLinkAttempts.platform_user_id == user
-    ).with_for_update()).scalar_one_or_none()
+    return session.execute(
+        select(MessengerLinkAttempts)
+        .where(MessengerLinkAttempts.platform == platform, MessengerLinkAttempts.platform_user_id == user)
+        .with_for_update()
+    ).scalar_one_or_none()
 
 
-def _count_failure(session: Session, attempts: Optional[MessengerLinkAttempts], platform: str, user: str,
-                   now: datetime) -> None:
+def _count_failure(
+    session: Session, attempts: Optional[MessengerLinkAttempts], platform: str, user: str, now: datetime
+) -> None:
     if attempts is None:
         attempts = MessengerLinkAttempts(platform=platform, platform_user_id=user, failures=0)
         session.add(attempts)
@@ -128,31 +137,50 @@ def redeem_code(session: Session, platform: str, platform_user_id: str, code: st
     attempts = _locked_attempts(session, platform, user)
     if attempts is not None and attempts.locked_until is not None and m.utc(attempts.locked_until) > now:
         return LinkOutcome("locked", retry_after=m.utc(attempts.locked_until) - now)
-    row = session.execute(select(MessengerLinkCode).where(MessengerLinkCode.code_hash == code_hash(code))
-                          .with_for_update()).scalar_one_or_none()
-    status = ("unknown" if row is None else "used" if row.used_at is not None
-              else "expired" if m.utc(row.expires_at) <= now else "ok")
+    row = session.execute(
+        select(MessengerLinkCode).where(MessengerLinkCode.code_hash == code_hash(code)).with_for_update()
+    ).scalar_one_or_none()
+    status = (
+        "unknown"
+        if row is None
+        else "used"
+        if row.used_at is not None
+        else "expired"
+        if m.utc(row.expires_at) <= now
+        else "ok"
+    )
     if status == "ok":
         # the row is locked, and the condition makes a second use impossible even without the lock
-        taken = session.execute(update(MessengerLinkCode)
-                                .where(MessengerLinkCode.id == row.id, MessengerLinkCode.used_at.is_(None))
-                                .values(used_at=now, used_by=f"{platform}:{user}")
-                                .execution_options(synchronize_session=False))
+        taken = session.execute(
+            update(MessengerLinkCode)
+            .where(MessengerLinkCode.id == row.id, MessengerLinkCode.used_at.is_(None))
+            .values(used_at=now, used_by=f"{platform}:{user}")
+            .execution_options(synchronize_session=False)
+        )
         status = "ok" if taken.rowcount == 1 else "used"
     if status != "ok":
         _count_failure(session, attempts, platform, user, now)
         return LinkOutcome(status)
     if attempts is not None:
         session.delete(attempts)
-    link = session.execute(select(MessengerLink).where(MessengerLink.platform == platform,
-                                                       MessengerLink.platform_user_id == user)
-                           .with_for_update()).scalar_one_or_none()
+    link = session.execute(
+        select(MessengerLink)
+        .where(MessengerLink.platform == platform, MessengerLink.platform_user_id == user)
+        .with_for_update()
+    ).scalar_one_or_none()
     if link is None:
         session.add(MessengerLink(platform=platform, platform_user_id=user, email=row.email, linked_at=now))
     else:
         link.email, link.linked_at = row.email, now
-    audit(session, row.email, _account_id(session, row.email), "messenger.linked", f"{platform}-{user}",
-          {"platform": platform}, now)
+    audit(
+        session,
+        row.email,
+        _account_id(session, row.email),
+        "messenger.linked",
+        f"{platform}-{user}",
+        {"platform": platform},
+        now,
+    )
     session.flush()
     return LinkOutcome("linked", email=row.email)
 
@@ -172,20 +200,30 @@ def link_with_code(engine: Engine, platform: str, platform_user_id: str, code: s
 
 def linked_email(session: Session, platform: str, platform_user_id: str) -> Optional[str]:
     platform, user = _user_key(platform, platform_user_id)
-    return session.execute(select(MessengerLink.email).where(
-        MessengerLink.platform == platform, MessengerLink.platform_user_id == user)).scalar_one_or_none()
+    return session.execute(
+        select(MessengerLink.email).where(MessengerLink.platform == platform, MessengerLink.platform_user_id == user)
+    ).scalar_one_or_none()
 
 
 def unlink(session: Session, platform: str, platform_user_id: str, now: datetime) -> Optional[str]:
     """Forgets the link; the email it pointed to, or None if there was none."""
     platform, user = _user_key(platform, platform_user_id)
-    link = session.execute(select(MessengerLink).where(
-        MessengerLink.platform == platform, MessengerLink.platform_user_id == user).with_for_update()
+    link = session.execute(
+        select(MessengerLink)
+        .where(MessengerLink.platform == platform, MessengerLink.platform_user_id == user)
+        .with_for_update()
     ).scalar_one_or_none()
     if link is None:
         return None
     email = link.email
     session.delete(link)
-    audit(session, email, _account_id(session, email), "messenger.unlinked", f"{platform}-{user}",
-          {"platform": platform}, now)
+    audit(
+        session,
+        email,
+        _account_id(session, email),
+        "messenger.unlinked",
+        f"{platform}-{user}",
+        {"platform": platform},
+        now,
+    )
     return email

@@ -1,4 +1,5 @@
 """Counts how many user messages in a row the assistant failed to understand."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable

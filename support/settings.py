@@ -4,6 +4,7 @@ product.yml is the one place for the product's name, URLs and policy numbers; it
 process and refused at start if a value is missing or wrong. The environment (secrets, database,
 adapters) is read into `Environment`; it is cached per set of values, so a changed variable is seen.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,14 @@ class Product:
     helpdesk_mode: str
 
 
-INTEGER_KEYS = ("grace_days", "retry_attempts", "retention_discount_percent", "retention_discount_months",
-                "bot_retries_per_day", "expected_wait_minutes")
+INTEGER_KEYS = (
+    "grace_days",
+    "retry_attempts",
+    "retention_discount_percent",
+    "retention_discount_months",
+    "bot_retries_per_day",
+    "expected_wait_minutes",
+)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -71,25 +78,31 @@ def parse_product(raw: Mapping[str, Any]) -> Product:
     missing = [name for name in names if name not in raw]
     _check(not missing, f"missing {', '.join(missing)}")
     try:
-        product = Product(**{
-            **{name: raw[name] for name in names},
-            **{name: int(raw[name]) for name in INTEGER_KEYS},
-            "dunning_retry_days": tuple(int(days) for days in raw["dunning_retry_days"]),
-            "support_days": tuple(str(day) for day in raw["support_days"]),
-            "support_opens": time.fromisoformat(str(raw["support_opens"])),
-            "support_closes": time.fromisoformat(str(raw["support_closes"])),
-            "helpdesk_mode": str(raw["helpdesk_mode"]).lower(),
-        })
+        product = Product(
+            **{
+                **{name: raw[name] for name in names},
+                **{name: int(raw[name]) for name in INTEGER_KEYS},
+                "dunning_retry_days": tuple(int(days) for days in raw["dunning_retry_days"]),
+                "support_days": tuple(str(day) for day in raw["support_days"]),
+                "support_opens": time.fromisoformat(str(raw["support_opens"])),
+                "support_closes": time.fromisoformat(str(raw["support_closes"])),
+                "helpdesk_mode": str(raw["helpdesk_mode"]).lower(),
+            }
+        )
     except (TypeError, ValueError) as error:
         raise InvalidSettings(f"product.yml: {error}") from error
     _check(product.default_language in LANGUAGES, f"default_language must be one of {LANGUAGES}")
     _check(product.grace_days > 0 and product.bot_retries_per_day >= 0, "grace_days must be positive")
-    _check(all(0 < days < product.grace_days for days in product.dunning_retry_days),
-           "dunning_retry_days must fall inside the grace period")
+    _check(
+        all(0 < days < product.grace_days for days in product.dunning_retry_days),
+        "dunning_retry_days must fall inside the grace period",
+    )
     _check(product.payment_gateway in PAYMENT_GATEWAYS, f"payment_gateway must be one of {PAYMENT_GATEWAYS}")
     _check(product.helpdesk_mode in HELPDESK_MODES, f"helpdesk_mode must be one of {HELPDESK_MODES}")
-    _check(bool(product.support_days) and all(day in WEEKDAYS for day in product.support_days),
-           f"support_days must be days among {WEEKDAYS}")
+    _check(
+        bool(product.support_days) and all(day in WEEKDAYS for day in product.support_days),
+        f"support_days must be days among {WEEKDAYS}",
+    )
     _check(product.support_opens < product.support_closes, "support_opens must be before support_closes")
     try:
         ZoneInfo(product.support_timezone)
@@ -140,7 +153,7 @@ ENVIRONMENT_VARIABLES = tuple(f.name.upper() for f in fields(Environment))
 
 @functools.lru_cache(maxsize=8)
 def _environment(values: Tuple[Optional[str], ...]) -> Environment:
-    given = {name.lower(): (value or None) for name, value in zip(ENVIRONMENT_VARIABLES, values)}
+    given: Dict[str, Any] = {name.lower(): (value or None) for name, value in zip(ENVIRONMENT_VARIABLES, values)}
     given["app_env"] = (given["app_env"] or "").lower()
     given["helpdesk_account_id"] = given["helpdesk_account_id"] or "1"
     given["helpdesk_inbox_id"] = given["helpdesk_inbox_id"] or "1"

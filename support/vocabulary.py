@@ -3,6 +3,7 @@
 Each member is its own database value (`SubscriptionStatus.PAST_DUE == "past_due"`), and every
 column that stores one has a CHECK constraint listing exactly these values (migration 0006).
 """
+
 from __future__ import annotations
 
 from enum import Enum

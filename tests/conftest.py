@@ -1,5 +1,6 @@
 """Fixtures only (helpers live in tests/helpers). Each test directory is a layer, marked by its name:
 unit, db, actions (no trained model, browser or server: `make test-fast`), model, e2e, browser."""
+
 from __future__ import annotations
 
 import os
@@ -42,9 +43,13 @@ def assistant(tmp_path_factory, helpdesk) -> Iterator[Assistant]:
     """The assistant with its own fresh SQLite demo database (the embedded default)."""
     database = tmp_path_factory.mktemp("db") / "assistant.db"
     prepare_database(f"sqlite:///{database}")
-    yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)),
-                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)), f"sqlite:///{database}", database,
-                               extra_env=helpdesk_env(helpdesk))
+    yield from start_assistant(
+        int(os.environ.get("TEST_RASA_PORT", 15005)),
+        int(os.environ.get("TEST_ACTIONS_PORT", 15055)),
+        f"sqlite:///{database}",
+        database,
+        extra_env=helpdesk_env(helpdesk),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +64,12 @@ def assistant_on_postgres() -> Iterator[Assistant]:
     admin.dispose()
     url = PG_URL.rsplit("/", 1)[0] + "/assistant_server_test"
     prepare_database(url)
-    yield from start_assistant(int(os.environ.get("TEST_RASA_PORT", 15005)) + 1,
-                               int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1, url, extra_env={"HELPDESK_MODE": "off"})
+    yield from start_assistant(
+        int(os.environ.get("TEST_RASA_PORT", 15005)) + 1,
+        int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1,
+        url,
+        extra_env={"HELPDESK_MODE": "off"},
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

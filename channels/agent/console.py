@@ -5,6 +5,7 @@ conversations: an agent's reply goes out on the customer's own channel and into 
 resolving a ticket resumes the bot (ConversationResumed) with a message in the customer's language.
 API: /agent/api/... with HTTP Basic credentials from AGENT_CREDENTIALS ("name:password,...").
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ import binascii
 import hmac
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import (
@@ -50,9 +51,11 @@ from support.settings import ROOT, is_production
 logger = logging.getLogger(__name__)
 
 WEB_DIR = ROOT / "web" / "agent"
-CONSOLE_FILES = {"": (WEB_DIR / "index.html", "text/html"),
-                 "console.js": (WEB_DIR / "console.js", "application/javascript"),
-                 "console.css": (WEB_DIR / "console.css", "text/css")}
+CONSOLE_FILES = {
+    "": (WEB_DIR / "index.html", "text/html"),
+    "console.js": (WEB_DIR / "console.js", "application/javascript"),
+    "console.css": (WEB_DIR / "console.css", "text/css"),
+}
 DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
 WORKER_INTERVAL_SECONDS = float(os.environ.get("HELPDESK_POLL_SECONDS", "2"))
 RESUME_RESPONSES = {"resolved": "utter_handoff_resolved", "handed_back": "utter_handoff_handed_back"}
@@ -82,8 +85,9 @@ def authenticated_agent(request: Request, agents: Dict[str, str]) -> Optional[st
         return None
     found = None
     for known, known_secret in agents.items():
-        if hmac.compare_digest(known.encode(), name.encode()) & hmac.compare_digest(known_secret.encode(),
-                                                                                    secret.encode()):
+        if hmac.compare_digest(known.encode(), name.encode()) & hmac.compare_digest(
+            known_secret.encode(), secret.encode()
+        ):
             found = known
     return found
 
@@ -122,14 +126,14 @@ class AgentConsoleInput(InputChannel):
         self.agents = agents
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "agent_console"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls(agent_credentials((credentials or {}).get("agents")))
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return "/agent"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -217,8 +221,7 @@ class AgentConsoleInput(InputChannel):
                 if problem.code != "resolved":
                     raise
                 ticket, repeated = find(session, reference), True  # resolved, but was the bot resumed?
-            return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
-                    "repeated": repeated}
+            return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id, "repeated": repeated}
 
         row = await in_database(save)
         resumed = await self._resume(request, row["conversation_id"], RESUME_RESPONSES[resolution], row["reference"])
@@ -246,7 +249,7 @@ class AgentConsoleInput(InputChannel):
             send_as_agent = getattr(output, "send_agent_message", None)  # our channels: says whether it went out
             try:
                 delivered = bool(send_as_agent and await send_as_agent(conversation, text, agent))
-            except Exception as problem:  # a messenger API that is down must not lose the reply
+            except Exception as problem:  # noqa: BLE001 - a messenger API that is down must not lose the reply
                 logger.warning("agent reply not pushed to %s: %s", conversation, problem)
                 delivered = False
             tracker.update(BotUttered(text, metadata={"agent": agent}))
@@ -262,13 +265,14 @@ class AgentConsoleInput(InputChannel):
                 return False
             tracker.update(ConversationResumed())
             output = self._output_channel(request, tracker.get_latest_input_channel())
-            message = await rasa_agent.processor.nlg.generate(response_name, tracker, output.name(),
-                                                              reference=reference)
+            message = await rasa_agent.processor.nlg.generate(
+                response_name, tracker, output.name(), reference=reference
+            )
             if message:
                 message["utter_action"] = response_name
                 try:
                     await output.send_response(conversation, dict(message))
-                except Exception as problem:
+                except Exception as problem:  # noqa: BLE001 - the bot is resumed even if the push fails
                     logger.warning("resume message not pushed to %s: %s", conversation, problem)
                 tracker.update(ActionExecuted(response_name))
                 tracker.update(create_bot_utterance(dict(message)))

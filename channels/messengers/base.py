@@ -4,11 +4,12 @@ InputChannel scaffolding (configuration, `DeliveryLog`, `Relay`, output channel)
 Each channel module keeps its own configuration dataclass (secrets declared `field(repr=False)`, so
 that only `api_base` is ever printed), its output channel and its webhook blueprint.
 """
+
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, ClassVar, Dict, Mapping, Optional, Text, Type, TypeVar
+from typing import Any, Callable, ClassVar, Dict, Mapping, Optional, Type, TypeVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
 
@@ -20,8 +21,14 @@ logger = logging.getLogger(__name__)
 ConfigT = TypeVar("ConfigT")
 
 
-def read_config(label: str, config_class: Type[ConfigT], credentials: Optional[Mapping[Text, Any]],
-                variables: Mapping[str, str], api_base_variable: str, default_api_base: str) -> Optional[ConfigT]:
+def read_config(
+    label: str,
+    config_class: Type[ConfigT],
+    credentials: Optional[Mapping[str, Any]],
+    variables: Mapping[str, str],
+    api_base_variable: str,
+    default_api_base: str,
+) -> Optional[ConfigT]:
     """`config_class` built from the credentials values, else the environment variables `variables`
     (credentials key -> variable), plus `api_base` (credentials, `api_base_variable`, else the default).
     None (channel off) when a value is missing, with a warning when only some of them are set."""
@@ -29,12 +36,16 @@ def read_config(label: str, config_class: Type[ConfigT], credentials: Optional[M
     values = {key: given.get(key) or os.environ.get(variable) for key, variable in variables.items()}
     base = given.get("api_base") or os.environ.get(api_base_variable) or default_api_base
     if all(values.values()):
-        return config_class(**{key: str(value) for key, value in values.items()},
-                            api_base=str(base).rstrip("/"))
+        return config_class(**{key: str(value) for key, value in values.items()}, api_base=str(base).rstrip("/"))
     if any(values.values()):
         names = list(variables.values())
-        logger.warning("%s channel off: %s and %s are %s needed", label, ", ".join(names[:-1]), names[-1],
-                       "both" if len(names) == 2 else "all")
+        logger.warning(
+            "%s channel off: %s and %s are %s needed",
+            label,
+            ", ".join(names[:-1]),
+            names[-1],
+            "both" if len(names) == 2 else "all",
+        )
     return None
 
 
@@ -42,7 +53,7 @@ class MessengerInput(InputChannel):
     """Base of the messenger input channels; a subclass sets the class attributes and adds `blueprint`."""
 
     platform: ClassVar[str]  # "telegram": the channel name, and the prefix of its conversation ids
-    config_reader: ClassVar[Callable[[Optional[Dict[Text, Any]]], Optional[Any]]]  # staticmethod(<platform>_config)
+    config_reader: ClassVar[Callable[[Optional[Dict[str, Any]]], Optional[Any]]]  # staticmethod(<platform>_config)
     output_class: ClassVar[Callable[[Any], OutputChannel]]  # called with the configuration
 
     def __init__(self, config: Optional[Any]) -> None:
@@ -51,11 +62,11 @@ class MessengerInput(InputChannel):
         self.relay = Relay(self.platform)
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return cls.platform
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls(cls.config_reader(credentials))
 
     def get_output_channel(self) -> Optional[OutputChannel]:

@@ -11,11 +11,12 @@ answer); a re-delivered message id (mid) is not processed again; echoes, deliver
 ignored. The conversation is "facebook-<PSID>". Replies: POST {base}/me/messages, quick_replies for
 buttons (titles cut to Messenger's 20 characters).
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -48,20 +49,31 @@ class FacebookConfig:
     api_base: str = DEFAULT_API_BASE
 
 
-def facebook_config(credentials: Optional[Dict[Text, Any]]) -> Optional[FacebookConfig]:
+def facebook_config(credentials: Optional[Dict[str, Any]]) -> Optional[FacebookConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    return read_config("Facebook", FacebookConfig, credentials,
-                       {"page_access_token": "FACEBOOK_PAGE_ACCESS_TOKEN", "app_secret": "FACEBOOK_APP_SECRET",
-                        "verify_token": "FACEBOOK_VERIFY_TOKEN"},
-                       "FACEBOOK_API_BASE", DEFAULT_API_BASE)
+    return read_config(
+        "Facebook",
+        FacebookConfig,
+        credentials,
+        {
+            "page_access_token": "FACEBOOK_PAGE_ACCESS_TOKEN",
+            "app_secret": "FACEBOOK_APP_SECRET",
+            "verify_token": "FACEBOOK_VERIFY_TOKEN",
+        },
+        "FACEBOOK_API_BASE",
+        DEFAULT_API_BASE,
+    )
 
 
 def quick_reply(button: Dict[str, Any]) -> Dict[str, Any]:
     title = str(button.get("title") or "")
     if len(title) > MAX_TITLE:
-        title = title[:MAX_TITLE - 1].rstrip() + "…"
-    return {"content_type": "text", "title": title,
-            "payload": str(button.get("payload") or button.get("title") or "")[:MAX_PAYLOAD]}
+        title = title[: MAX_TITLE - 1].rstrip() + "…"
+    return {
+        "content_type": "text",
+        "title": title,
+        "payload": str(button.get("payload") or button.get("title") or "")[:MAX_PAYLOAD],
+    }
 
 
 class FacebookOutput(OutputChannel):
@@ -71,19 +83,23 @@ class FacebookOutput(OutputChannel):
         self.config = config
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return PLATFORM
 
     async def _post(self, psid: str, message: Dict[str, Any], by_person: bool = False) -> bool:
         # a person's reply may come after Messenger's 24-hour window: the HUMAN_AGENT tag allows 7 days
         kind = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if by_person else {"messaging_type": "RESPONSE"}
-        answer = await platform_call("Messenger", "me/messages", f"{self.config.api_base}/me/messages",
-                                     secrets=[self.config.page_access_token],
-                                     params={"access_token": self.config.page_access_token},
-                                     json={"recipient": {"id": psid}, **kind, "message": message})
+        answer = await platform_call(
+            "Messenger",
+            "me/messages",
+            f"{self.config.api_base}/me/messages",
+            secrets=[self.config.page_access_token],
+            params={"access_token": self.config.page_access_token},
+            json={"recipient": {"id": psid}, **kind, "message": message},
+        )
         return answer is not None
 
-    async def _send(self, recipient_id: Text, text: Text, quick_replies: Optional[List[Dict[str, Any]]] = None) -> None:
+    async def _send(self, recipient_id: str, text: str, quick_replies: Optional[List[Dict[str, Any]]] = None) -> None:
         psid = platform_recipient(PLATFORM, recipient_id)
         if psid is None:
             return
@@ -94,24 +110,27 @@ class FacebookOutput(OutputChannel):
                 message["quick_replies"] = quick_replies[:MAX_QUICK_REPLIES]
             await self._post(psid, message)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
 
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+    async def send_agent_message(self, recipient_id: str, text: str, agent: str) -> bool:
         """A support agent's reply; True once Messenger accepted every part."""
         psid = platform_recipient(PLATFORM, recipient_id)
-        return psid is not None and all([await self._post(psid, {"text": part}, by_person=True)
-                                         for part in split_text(text, MAX_TEXT)])
+        return psid is not None and all(
+            [await self._post(psid, {"text": part}, by_person=True) for part in split_text(text, MAX_TEXT)]
+        )
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         await self._send(recipient_id, text, [quick_reply(button) for button in buttons])
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[str, Any]],
-                                 **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         psid = platform_recipient(PLATFORM, recipient_id)
         if psid is not None:
             await self._post(psid, {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}})
@@ -129,8 +148,9 @@ class FacebookInput(MessengerInput):
         async def verify(request: Request) -> HTTPResponse:
             if self.config is None:
                 return not_configured()
-            if (request.args.get("hub.mode") == "subscribe"
-                    and same_secret(request.args.get("hub.verify_token"), self.config.verify_token)):
+            if request.args.get("hub.mode") == "subscribe" and same_secret(
+                request.args.get("hub.verify_token"), self.config.verify_token
+            ):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.json({"error": "verification failed"}, status=403)
 
@@ -175,5 +195,6 @@ class FacebookInput(MessengerInput):
             return None  # deliveries, reads, reactions...
         if not isinstance(text, str) or not text.strip():
             return None  # stickers, images
-        return Incoming(PLATFORM, psid, f"{PLATFORM}-{psid}", text, locale=None, private=True,
-                        message_id=str(mid) if mid else None)
+        return Incoming(
+            PLATFORM, psid, f"{PLATFORM}-{psid}", text, locale=None, private=True, message_id=str(mid) if mid else None
+        )

@@ -7,6 +7,7 @@
 - `platform_call`: the one way out to a platform API (aiohttp, with a timeout), which logs what went
   wrong without ever logging a token or a URL that contains one, and never raises.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,9 +57,14 @@ def facebook_signature_ok(raw_body: bytes, header: Optional[str], app_secret: st
     return same_secret(header, "sha256=" + hmac_sha256_hex(app_secret, raw_body))
 
 
-def slack_signature_ok(raw_body: bytes, timestamp: Optional[str], signature: Optional[str],
-                       signing_secret: str, now: Optional[float] = None,
-                       max_age: int = SLACK_MAX_AGE_SECONDS) -> bool:
+def slack_signature_ok(
+    raw_body: bytes,
+    timestamp: Optional[str],
+    signature: Optional[str],
+    signing_secret: str,
+    now: Optional[float] = None,
+    max_age: int = SLACK_MAX_AGE_SECONDS,
+) -> bool:
     """X-Slack-Signature = "v0=" + HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}"), and the
     timestamp within `max_age` seconds of now (a replayed old request is refused)."""
     if not timestamp or not signature or not timestamp.isdigit():
@@ -82,7 +88,7 @@ class DeliveryLog:
 
     def __init__(self, ttl: float = 24 * 3600, max_entries: int = 100_000) -> None:
         self.ttl, self.max_entries = ttl, max_entries
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def first_time(self, key: Optional[str]) -> bool:
@@ -91,8 +97,9 @@ class DeliveryLog:
             return True
         now = time.monotonic()
         with self._lock:
-            while self._seen and (len(self._seen) >= self.max_entries
-                                  or next(iter(self._seen.values())) < now - self.ttl):
+            while self._seen and (
+                len(self._seen) >= self.max_entries or next(iter(self._seen.values())) < now - self.ttl
+            ):
                 self._seen.popitem(last=False)
             if key in self._seen:
                 return False
@@ -107,10 +114,17 @@ def mask_secrets(text: str, secrets: Iterable[Optional[str]]) -> str:
     return text
 
 
-async def platform_call(platform: str, method: str, url: str, *, secrets: Iterable[Optional[str]],
-                        json: Optional[Dict[str, Any]] = None, params: Optional[Dict[str, str]] = None,
-                        headers: Optional[Dict[str, str]] = None,
-                        timeout: float = API_TIMEOUT_SECONDS) -> Optional[Any]:
+async def platform_call(
+    platform: str,
+    method: str,
+    url: str,
+    *,
+    secrets: Iterable[Optional[str]],
+    json: Optional[Dict[str, Any]] = None,
+    params: Optional[Dict[str, str]] = None,
+    headers: Optional[Dict[str, str]] = None,
+    timeout: float = API_TIMEOUT_SECONDS,
+) -> Optional[Any]:
     """POSTs `json` to a platform API; the decoded answer, or None when the call failed (logged)."""
     secrets = list(secrets)
     try:
@@ -124,11 +138,21 @@ async def platform_call(platform: str, method: str, url: str, *, secrets: Iterab
                 refused = answer.status >= 400 or (isinstance(body, dict) and body.get("ok") is False)
                 if refused:
                     detail = body.get("description") or body.get("error") if isinstance(body, dict) else None
-                    logger.warning("%s API %s refused (HTTP %s): %s", platform, method, answer.status,
-                                   mask_secrets(str(detail or text[:200]), secrets))
+                    logger.warning(
+                        "%s API %s refused (HTTP %s): %s",
+                        platform,
+                        method,
+                        answer.status,
+                        mask_secrets(str(detail or text[:200]), secrets),
+                    )
                     return None
                 return body
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-        logger.warning("%s API %s unreachable: %s %s", platform, method, type(error).__name__,
-                       mask_secrets(str(error), secrets)[:200])
+        logger.warning(
+            "%s API %s unreachable: %s %s",
+            platform,
+            method,
+            type(error).__name__,
+            mask_secrets(str(error), secrets)[:200],
+        )
         return None

@@ -13,13 +13,14 @@ answers itself. The conversation is "slack-<user id>"; replies go where the mess
 (chat.postMessage with the bot token; buttons as an actions block whose button values are the
 payloads), and to the user's direct messages when only the conversation id is known.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -54,21 +55,37 @@ class SlackConfig:
     api_base: str = DEFAULT_API_BASE
 
 
-def slack_config(credentials: Optional[Dict[Text, Any]]) -> Optional[SlackConfig]:
+def slack_config(credentials: Optional[Dict[str, Any]]) -> Optional[SlackConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    return read_config("Slack", SlackConfig, credentials,
-                       {"bot_token": "SLACK_BOT_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET"},
-                       "SLACK_API_BASE", DEFAULT_API_BASE)
+    return read_config(
+        "Slack",
+        SlackConfig,
+        credentials,
+        {"bot_token": "SLACK_BOT_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET"},
+        "SLACK_API_BASE",
+        DEFAULT_API_BASE,
+    )
 
 
 def button_blocks(text: str, buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    blocks: List[Dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                                    for part in split_text(text, MAX_SECTION_TEXT) if part]
-    elements = [{"type": "button", "action_id": f"button_{index}",
-                 "text": {"type": "plain_text", "text": str(button.get("title") or "")[:MAX_BUTTON_TEXT] or "…",
-                          "emoji": True},
-                 "value": str(button.get("payload") or button.get("title") or "")[:MAX_BUTTON_VALUE]}
-                for index, button in enumerate(buttons[:MAX_BUTTONS])]
+    blocks: List[Dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part}}
+        for part in split_text(text, MAX_SECTION_TEXT)
+        if part
+    ]
+    elements = [
+        {
+            "type": "button",
+            "action_id": f"button_{index}",
+            "text": {
+                "type": "plain_text",
+                "text": str(button.get("title") or "")[:MAX_BUTTON_TEXT] or "…",
+                "emoji": True,
+            },
+            "value": str(button.get("payload") or button.get("title") or "")[:MAX_BUTTON_VALUE],
+        }
+        for index, button in enumerate(buttons[:MAX_BUTTONS])
+    ]
     if elements:
         blocks.append({"type": "actions", "elements": elements})
     return blocks
@@ -82,44 +99,58 @@ class SlackOutput(OutputChannel):
         self.channel = channel
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return PLATFORM
 
-    def _destination(self, recipient_id: Text) -> Optional[str]:
+    def _destination(self, recipient_id: str) -> Optional[str]:
         return self.channel or platform_recipient(PLATFORM, recipient_id)
 
     async def _post(self, payload: Dict[str, Any]) -> bool:
-        answer = await platform_call("Slack", "chat.postMessage", f"{self.config.api_base}/chat.postMessage",
-                                     secrets=[self.config.bot_token], json=payload,
-                                     headers={"Authorization": f"Bearer {self.config.bot_token}",
-                                              "Content-Type": "application/json; charset=utf-8"})
+        answer = await platform_call(
+            "Slack",
+            "chat.postMessage",
+            f"{self.config.api_base}/chat.postMessage",
+            secrets=[self.config.bot_token],
+            json=payload,
+            headers={
+                "Authorization": f"Bearer {self.config.bot_token}",
+                "Content-Type": "application/json; charset=utf-8",
+            },
+        )
         return answer is not None
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         channel = self._destination(recipient_id)
         if channel is not None:
             await self._post({"channel": channel, "text": text})
 
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+    async def send_agent_message(self, recipient_id: str, text: str, agent: str) -> bool:
         """A support agent's reply; True once Slack accepted it."""
         channel = self._destination(recipient_id)
         return channel is not None and await self._post({"channel": channel, "text": text})
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         channel = self._destination(recipient_id)
         if channel is not None:
             await self._post({"channel": channel, "text": text, "blocks": button_blocks(text, buttons)})
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[str, Any]],
-                                 **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         channel = self._destination(recipient_id)
         if channel is not None:
-            await self._post({"channel": channel, "text": image,
-                              "blocks": [{"type": "image", "image_url": image, "alt_text": "image"}]})
+            await self._post(
+                {
+                    "channel": channel,
+                    "text": image,
+                    "blocks": [{"type": "image", "image_url": image, "alt_text": "image"}],
+                }
+            )
 
 
 class SlackInput(MessengerInput):
@@ -129,8 +160,12 @@ class SlackInput(MessengerInput):
 
     def _verified(self, request: Request) -> bool:
         assert self.config is not None
-        return slack_signature_ok(request.body or b"", request.headers.get("X-Slack-Request-Timestamp"),
-                                  request.headers.get("X-Slack-Signature"), self.config.signing_secret)
+        return slack_signature_ok(
+            request.body or b"",
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            self.config.signing_secret,
+        )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("messenger_slack", __name__)
@@ -153,8 +188,9 @@ class SlackInput(MessengerInput):
                 return response.text("")
             event_id = body.get("event_id")
             if not self.deliveries.first_time(f"event:{event_id}" if event_id else None):
-                logger.info("slack: event delivered again (retry %s), already taken",
-                            request.headers.get("X-Slack-Retry-Num"))
+                logger.info(
+                    "slack: event delivered again (retry %s), already taken", request.headers.get("X-Slack-Retry-Num")
+                )
                 return response.text("", headers={"X-Slack-No-Retry": "1"})
             incoming, channel = self._from_event(body.get("event") or {}, str(event_id or ""))
             if incoming is not None:
@@ -183,8 +219,15 @@ class SlackInput(MessengerInput):
                 key = f"action:{user}:{action.get('action_ts')}:{action.get('action_id')}"
                 if not self.deliveries.first_time(key):
                     continue
-                incoming = Incoming(PLATFORM, user, f"{PLATFORM}-{user}", value, locale=None,
-                                    private=bool(channel and channel.startswith("D")), message_id=None)
+                incoming = Incoming(
+                    PLATFORM,
+                    user,
+                    f"{PLATFORM}-{user}",
+                    value,
+                    locale=None,
+                    private=bool(channel and channel.startswith("D")),
+                    message_id=None,
+                )
                 self.relay.spawn(self.relay.handle(incoming, SlackOutput(self.config, channel), on_new_message))
             return response.text("")
 
@@ -204,5 +247,12 @@ class SlackInput(MessengerInput):
         text = MENTION.sub("", str(event.get("text") or "")).strip()
         if not text:
             return None, None
-        return Incoming(PLATFORM, str(user), f"{PLATFORM}-{user}", text, locale=None, private=private,
-                        message_id=f"slack-{event_id}" if event_id else None), str(channel)
+        return Incoming(
+            PLATFORM,
+            str(user),
+            f"{PLATFORM}-{user}",
+            text,
+            locale=None,
+            private=private,
+            message_id=f"slack-{event_id}" if event_id else None,
+        ), str(channel)

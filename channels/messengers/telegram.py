@@ -10,11 +10,12 @@ POST /webhooks/telegram/webhook: the X-Telegram-Bot-Api-Secret-Token header must
 processed again. The conversation is "telegram-<chat id>"; the locale is the sender's language_code.
 Replies: sendMessage (inline_keyboard for buttons) and answerCallbackQuery.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -43,11 +44,16 @@ class TelegramConfig:
     api_base: str = DEFAULT_API_BASE
 
 
-def telegram_config(credentials: Optional[Dict[Text, Any]]) -> Optional[TelegramConfig]:
+def telegram_config(credentials: Optional[Dict[str, Any]]) -> Optional[TelegramConfig]:
     """The configuration from the environment (credentials values override), or None: channel off."""
-    return read_config("Telegram", TelegramConfig, credentials,
-                       {"bot_token": "TELEGRAM_BOT_TOKEN", "webhook_secret": "TELEGRAM_WEBHOOK_SECRET"},
-                       "TELEGRAM_API_BASE", DEFAULT_API_BASE)
+    return read_config(
+        "Telegram",
+        TelegramConfig,
+        credentials,
+        {"bot_token": "TELEGRAM_BOT_TOKEN", "webhook_secret": "TELEGRAM_WEBHOOK_SECRET"},
+        "TELEGRAM_API_BASE",
+        DEFAULT_API_BASE,
+    )
 
 
 def callback_data(button: Dict[str, Any]) -> str:
@@ -65,14 +71,19 @@ class TelegramOutput(OutputChannel):
         self.config = config
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return PLATFORM
 
     async def call(self, method: str, payload: Dict[str, Any]) -> Optional[Any]:
-        return await platform_call("Telegram", method, f"{self.config.api_base}/bot{self.config.bot_token}/{method}",
-                                   secrets=[self.config.bot_token], json=payload)
+        return await platform_call(
+            "Telegram",
+            method,
+            f"{self.config.api_base}/bot{self.config.bot_token}/{method}",
+            secrets=[self.config.bot_token],
+            json=payload,
+        )
 
-    async def _send(self, recipient_id: Text, text: Text, reply_markup: Optional[Dict[str, Any]] = None) -> None:
+    async def _send(self, recipient_id: str, text: str, reply_markup: Optional[Dict[str, Any]] = None) -> None:
         chat = platform_recipient(PLATFORM, recipient_id)
         if chat is None:
             return
@@ -83,26 +94,33 @@ class TelegramOutput(OutputChannel):
                 payload["reply_markup"] = reply_markup
             await self.call("sendMessage", payload)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
 
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+    async def send_agent_message(self, recipient_id: str, text: str, agent: str) -> bool:
         """A support agent's reply; True once Telegram accepted every part."""
         chat = platform_recipient(PLATFORM, recipient_id)
-        return chat is not None and all([await self.call("sendMessage", {"chat_id": chat, "text": part}) is not None
-                                         for part in split_text(text, MAX_TEXT)])
+        return chat is not None and all(
+            [
+                await self.call("sendMessage", {"chat_id": chat, "text": part}) is not None
+                for part in split_text(text, MAX_TEXT)
+            ]
+        )
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
-        keyboard = [[{"text": str(button.get("title") or ""), "callback_data": callback_data(button)}]
-                    for button in buttons]
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        keyboard = [
+            [{"text": str(button.get("title") or ""), "callback_data": callback_data(button)}] for button in buttons
+        ]
         await self._send(recipient_id, text, {"inline_keyboard": keyboard} if keyboard else None)
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[str, Any]],
-                                 **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         chat = platform_recipient(PLATFORM, recipient_id)
         if chat is not None:
             await self.call("sendPhoto", {"chat_id": chat, "photo": image})
@@ -123,8 +141,9 @@ class TelegramInput(MessengerInput):
         async def webhook(request: Request) -> HTTPResponse:
             if self.config is None:
                 return not_configured()
-            if not telegram_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
-                                      self.config.webhook_secret):
+            if not telegram_secret_ok(
+                request.headers.get("X-Telegram-Bot-Api-Secret-Token"), self.config.webhook_secret
+            ):
                 return unauthorized()
             try:
                 update = json.loads(request.body or b"")
@@ -162,6 +181,12 @@ class TelegramInput(MessengerInput):
             return None
         if text.strip().split("@")[0] == "/start":
             text = "/greet"  # the first message of every Telegram chat
-        return Incoming(PLATFORM, str(user["id"]), f"{PLATFORM}-{chat['id']}", text,
-                        locale=user.get("language_code"), private=chat.get("type") == "private",
-                        message_id=f"telegram-{update.get('update_id')}")
+        return Incoming(
+            PLATFORM,
+            str(user["id"]),
+            f"{PLATFORM}-{chat['id']}",
+            text,
+            locale=user.get("language_code"),
+            private=chat.get("type") == "private",
+            message_id=f"telegram-{update.get('update_id')}",
+        )

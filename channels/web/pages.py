@@ -1,8 +1,9 @@
 """Pages the Rasa server serves: the chat widget (/widget/...), and the demo host page (/chat/) with
 its demo sign-in (/demo/users, /demo/token), which exist only outside production."""
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
@@ -18,17 +19,22 @@ WEB = ROOT / "web"
 WIDGET_FILES = {
     "chat-widget.js": (WEB / "widget" / "chat-widget.js", "application/javascript"),
     "chat-widget.css": (WEB / "widget" / "chat-widget.css", "text/css"),
-    "socket.io.min.js": (WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
-                         "application/javascript"),
+    "socket.io.min.js": (
+        WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+        "application/javascript",
+    ),
 }
-DEMO_FILES = {"": (WEB / "demo" / "index.html", "text/html"), "demo.js": (WEB / "demo" / "demo.js", "application/javascript")}
+DEMO_FILES = {
+    "": (WEB / "demo" / "index.html", "text/html"),
+    "demo.js": (WEB / "demo" / "demo.js", "application/javascript"),
+}
 DEMO_TOKEN_MINUTES = 60
 
 
 class RootBlueprint(Blueprint):
     """Routes at the site root: Rasa would otherwise put every channel under /webhooks/."""
 
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
         super().register(app, {**options, "url_prefix": None})
 
 
@@ -43,11 +49,11 @@ class WebPagesInput(InputChannel):
     """Not a conversation channel: it only serves files (and the demo sign-in in development)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "web_pages"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -9,6 +9,7 @@ Rasa 3.6's own channel lets the client choose its session id and metadata. Here 
 - on connecting, the client receives `session_confirm` and the conversation's `history`.
 Protocol details: README ("The chat widget").
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ import logging
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import jwt
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -91,7 +92,7 @@ def history(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 class ChatOutput(SocketIOOutput):
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> bool:
+    async def send_agent_message(self, recipient_id: str, text: str, agent: str) -> bool:
         """A person's reply: the widget shows it as coming from them (and its history keeps it)."""
         await self._send_message(recipient_id, {"text": text, "agent": agent})
         return True
@@ -100,7 +101,7 @@ class ChatOutput(SocketIOOutput):
 class AppAwareBlueprint(SocketBlueprint):
     """Remembers the Sanic app, whose Rasa agent holds the conversations (for the history)."""
 
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
         self.ctx.app = app
         super().register(app, options)
 
@@ -109,11 +110,11 @@ class ChatInput(InputChannel):
     """Named `socketio` so that replies from the agent console find it as the conversation's channel."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls()
 
     def __init__(self) -> None:
@@ -135,7 +136,7 @@ class ChatInput(InputChannel):
             return response.json({"status": "ok"})
 
         @sio.on("connect")
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
             auth = auth if isinstance(auth, dict) else {}
             token = auth.get("token") if isinstance(auth.get("token"), str) else None
             locale = str(auth.get("locale") or "")[:16]
@@ -154,13 +155,16 @@ class ChatInput(InputChannel):
             sio.start_background_task(welcome, sid, conversation, session_token, bool(token))
             return True
 
-        async def welcome(sid: Text, conversation: str, session_token: Optional[str], signed_in: bool) -> None:
-            await sio.emit("session_confirm", {"session_id": conversation, "session_token": session_token,
-                                               "signed_in": signed_in}, room=sid)
+        async def welcome(sid: str, conversation: str, session_token: Optional[str], signed_in: bool) -> None:
+            await sio.emit(
+                "session_confirm",
+                {"session_id": conversation, "session_token": session_token, "signed_in": signed_in},
+                room=sid,
+            )
             await sio.emit("history", {"messages": await self._history(conversation)}, room=sid)
 
         @sio.on("user_uttered")
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             text = data.get("message") if isinstance(data, dict) else None
             if not isinstance(text, str):
                 return
@@ -169,8 +173,15 @@ class ChatInput(InputChannel):
             if session["token"]:
                 metadata["token"] = session["token"]  # verified at connect; the action server checks it again
             # card numbers and security codes never enter the conversation store
-            await on_new_message(UserMessage(redact_card_data(text[:MAX_MESSAGE_CHARS]), ChatOutput(sio, "bot_uttered"),
-                                             session["conversation"], input_channel=self.name(), metadata=metadata))
+            await on_new_message(
+                UserMessage(
+                    redact_card_data(text[:MAX_MESSAGE_CHARS]),
+                    ChatOutput(sio, "bot_uttered"),
+                    session["conversation"],
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
 
         return bp
 

@@ -1,4 +1,5 @@
 """What the assistant may know about a signed-in customer: one read of the database, as plain data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,11 +79,13 @@ def _failures(session: Session, account_id: int, only_open: bool) -> list[m.Paym
     invoice = session.execute(invoices.order_by(m.Invoice.created_at.desc()).limit(1)).scalar_one_or_none()
     if invoice is None:
         return []
-    return list(session.execute(
-        select(m.PaymentAttempt)
-        .where(m.PaymentAttempt.invoice_id == invoice.id, m.PaymentAttempt.outcome == AttemptOutcome.FAILED)
-        .order_by(m.PaymentAttempt.attempted_at)
-    ).scalars())
+    return list(
+        session.execute(
+            select(m.PaymentAttempt)
+            .where(m.PaymentAttempt.invoice_id == invoice.id, m.PaymentAttempt.outcome == AttemptOutcome.FAILED)
+            .order_by(m.PaymentAttempt.attempted_at)
+        ).scalars()
+    )
 
 
 def account_view(session: Session, email: str) -> Optional[AccountView]:
@@ -99,10 +102,19 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
     failures = _failures(session, account.id, only_open=subscription.status == SubscriptionStatus.PAST_DUE)
     price = plan.monthly_price_minor if subscription.billing_cycle == Cycle.MONTHLY else plan.yearly_price_minor
     return AccountView(
-        email=user.email, role=user.role, account_id=account.id, portal=account.portal, edition=account.edition,
-        account_manager=account.account_manager, admin_email=admin.email,
-        plan_code=plan.code, plan_name=plan.name, billing_cycle=subscription.billing_cycle,
-        price_minor=price, currency=plan.currency, status=subscription.status,
+        email=user.email,
+        role=user.role,
+        account_id=account.id,
+        portal=account.portal,
+        edition=account.edition,
+        account_manager=account.account_manager,
+        admin_email=admin.email,
+        plan_code=plan.code,
+        plan_name=plan.name,
+        billing_cycle=subscription.billing_cycle,
+        price_minor=price,
+        currency=plan.currency,
+        status=subscription.status,
         period_end=m.utc(subscription.current_period_end) if subscription.current_period_end else None,
         cancel_at_period_end=subscription.cancel_at_period_end,
         discount_percent=subscription.discount_percent,
@@ -112,6 +124,8 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
         failed_attempts=len(failures),
         telephony_minor=balance.balance_minor if balance else 0,
         telephony_currency=balance.currency if balance else "EUR",
-        users_in_use=account.users_in_use, storage_used_mb=account.storage_used_mb,
-        free_max_users=free.max_users, free_storage_gb=free.storage_gb,
+        users_in_use=account.users_in_use,
+        storage_used_mb=account.storage_used_mb,
+        free_max_users=free.max_users,
+        free_storage_gb=free.storage_gb,
     )

@@ -6,6 +6,7 @@ Idempotent and safe to run twice at once: every decision is taken with the subsc
 locked, retries go through payment_retry (one charge per attempt key, none while one is in
 flight), and a downgrade happens only to a subscription still past_due.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ class DunningReport:
 
 def _downgrade_if_grace_over(session: Session, subscription_id: int, now: datetime) -> tuple[bool, bool, str]:
     """Returns (downgraded, retry_due, admin email) for one subscription, with its row locked."""
-    subscription = session.execute(select(m.Subscription).where(m.Subscription.id == subscription_id)
-                                   .with_for_update()).scalar_one()
+    subscription = session.execute(
+        select(m.Subscription).where(m.Subscription.id == subscription_id).with_for_update()
+    ).scalar_one()
     admin_row = admin_user(session, subscription.account_id)
     admin = admin_row.email if admin_row else ""
     if subscription.status != SubscriptionStatus.PAST_DUE:
@@ -53,8 +55,15 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
     invoice = open_invoice(session, subscription.account_id)
     if invoice is None:
         return False, False, admin
-    attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)
-                               .order_by(m.PaymentAttempt.attempted_at)).scalars().all()
+    attempts = (
+        session.execute(
+            select(m.PaymentAttempt)
+            .where(m.PaymentAttempt.invoice_id == invoice.id)
+            .order_by(m.PaymentAttempt.attempted_at)
+        )
+        .scalars()
+        .all()
+    )
     failures = [a for a in attempts if a.outcome == AttemptOutcome.FAILED]
     if not failures:
         return False, False, admin
@@ -66,7 +75,9 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
         details = {"invoice": invoice.id, "failed_attempts": len(failures)}
         audit(session, "dunning", subscription.account_id, "subscription.downgraded_after_grace", None, details, now)
         if admin_row is not None:
-            queue_email(session, admin, "downgraded_to_free", admin_row.language, details, f"downgrade-{invoice.id}", now)
+            queue_email(
+                session, admin, "downgraded_to_free", admin_row.language, details, f"downgrade-{invoice.id}", now
+            )
         return True, False, admin
     done = sum(1 for a in attempts if a.triggered_by == TriggeredBy.DUNNING)
     schedule = product().dunning_retry_days
@@ -78,7 +89,11 @@ def run_dunning(bind: Engine, gateway: PaymentGateway, now: datetime) -> Dunning
     report = DunningReport()
     reconcile_unknown(bind, gateway, now)  # settle lost answers first, by key, before deciding anything
     with session_scope(bind) as session:
-        ids = session.execute(select(m.Subscription.id).where(m.Subscription.status == SubscriptionStatus.PAST_DUE)).scalars().all()
+        ids = (
+            session.execute(select(m.Subscription.id).where(m.Subscription.status == SubscriptionStatus.PAST_DUE))
+            .scalars()
+            .all()
+        )
     for subscription_id in ids:
         with session_scope(bind) as session:
             downgraded, due, admin = _downgrade_if_grace_over(session, subscription_id, now)

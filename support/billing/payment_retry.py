@@ -9,6 +9,7 @@
    error, any exception) the attempt becomes `unknown`: it is settled later by looking its key up
    (`reconcile_unknown`), never by charging again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,9 @@ class PendingCharge:
     card: Optional[Card]
 
 
-def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
-                  triggered_by: TriggeredBy = TriggeredBy.BOT) -> RetryOutcome | PendingCharge:
+def start_attempt(
+    session: Session, email: str, now: datetime, max_per_day: int, triggered_by: TriggeredBy = TriggeredBy.BOT
+) -> RetryOutcome | PendingCharge:
     """Step 1: a PendingCharge when a charge may go ahead, otherwise why not."""
     user, subscription = locked_subscription(session, email)
     if user is None or subscription is None:
@@ -77,7 +79,9 @@ def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
     invoice = open_invoice(session, user.account_id)
     if subscription.status != SubscriptionStatus.PAST_DUE or invoice is None:
         return RetryOutcome("already_paid" if subscription.status == SubscriptionStatus.ACTIVE else "not_past_due")
-    attempts = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()
+    attempts = (
+        session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()
+    )
     if any(a.outcome in IN_FLIGHT for a in attempts):
         return RetryOutcome("in_progress")
     card = default_card(session, user.account_id)
@@ -86,9 +90,15 @@ def start_attempt(session: Session, email: str, now: datetime, max_per_day: int,
     recent = [a for a in attempts if a.triggered_by == triggered_by and m.utc(a.attempted_at) > now - timedelta(days=1)]
     if triggered_by == TriggeredBy.BOT and len(recent) >= max_per_day:
         return RetryOutcome("rate_limited")
-    attempt = m.PaymentAttempt(invoice_id=invoice.id, attempted_at=now, amount_minor=invoice.amount_minor,
-                               currency=invoice.currency, outcome=AttemptOutcome.PENDING, triggered_by=triggered_by,
-                               idempotency_key=f"invoice-{invoice.id}-attempt-{len(attempts) + 1}")
+    attempt = m.PaymentAttempt(
+        invoice_id=invoice.id,
+        attempted_at=now,
+        amount_minor=invoice.amount_minor,
+        currency=invoice.currency,
+        outcome=AttemptOutcome.PENDING,
+        triggered_by=triggered_by,
+        idempotency_key=f"invoice-{invoice.id}-attempt-{len(attempts) + 1}",
+    )
     session.add(attempt)
     session.flush()
     return PendingCharge(attempt.id, attempt.idempotency_key, invoice.amount_minor, invoice.currency, card)
@@ -99,30 +109,57 @@ def charge(gateway: PaymentGateway, pending: PendingCharge) -> Optional[ChargeRe
     if pending.card is None:
         return None
     try:
-        return gateway.charge(amount_minor=pending.amount_minor, currency=pending.currency, card=pending.card,
-                              idempotency_key=pending.idempotency_key)
+        return gateway.charge(
+            amount_minor=pending.amount_minor,
+            currency=pending.currency,
+            card=pending.card,
+            idempotency_key=pending.idempotency_key,
+        )
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the charge may have happened: reconcile by key
         logger.warning("payment %s: no answer from the gateway (%s)", pending.idempotency_key, type(error).__name__)
         return None
 
 
-def finish_attempt(session: Session, pending: PendingCharge, result: Optional[ChargeResult], actor: str,
-                   conversation_id: str, language: Optional[str], now: datetime) -> RetryOutcome:
+def finish_attempt(
+    session: Session,
+    pending: PendingCharge,
+    result: Optional[ChargeResult],
+    actor: str,
+    conversation_id: str,
+    language: Optional[str],
+    now: datetime,
+) -> RetryOutcome:
     """Step 3: records what the gateway said (None: no answer, the attempt stays unknown). The receipt goes
     to the account's admin in `language`, or in the admin's own language when None (dunning, reconciliation)."""
-    attempt = session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.id == pending.attempt_id)
-                              .with_for_update()).scalar_one()
+    attempt = session.execute(
+        select(m.PaymentAttempt).where(m.PaymentAttempt.id == pending.attempt_id).with_for_update()
+    ).scalar_one()
     invoice = session.get(m.Invoice, attempt.invoice_id)
-    details = {"invoice": invoice.id, "key": pending.idempotency_key, "amount_minor": pending.amount_minor,
-               "currency": pending.currency}
+    details = {
+        "invoice": invoice.id,
+        "key": pending.idempotency_key,
+        "amount_minor": pending.amount_minor,
+        "currency": pending.currency,
+    }
     if result is None:
         attempt.outcome = AttemptOutcome.UNKNOWN
         audit(session, actor, invoice.account_id, "payment.retry_unknown", conversation_id, details, now)
         return RetryOutcome("unknown")
-    attempt.outcome, attempt.failure_reason, attempt.gateway_reference = result.outcome, result.failure_reason, result.reference
+    attempt.outcome, attempt.failure_reason, attempt.gateway_reference = (
+        result.outcome,
+        result.failure_reason,
+        result.reference,
+    )
     if result.outcome != AttemptOutcome.SUCCEEDED:
-        audit(session, actor, invoice.account_id, "payment.retry_declined", conversation_id,
-              {**details, "reason": result.failure_reason}, now)
+        audit(
+            session,
+            actor,
+            invoice.account_id,
+            "payment.retry_declined",
+            conversation_id,
+            {**details, "reason": result.failure_reason},
+            now,
+        )
         return RetryOutcome("declined", failure_reason=result.failure_reason)
     invoice.status = InvoiceStatus.PAID
     subscription = session.get(m.Subscription, invoice.subscription_id)
@@ -130,14 +167,27 @@ def finish_attempt(session: Session, pending: PendingCharge, result: Optional[Ch
     audit(session, actor, invoice.account_id, "payment.retry_succeeded", conversation_id, details, now)
     admin = admin_user(session, invoice.account_id)
     if admin is not None:
-        queue_email(session, admin.email, "payment_receipt", language or admin.language,
-                    {**details, "renewed_until": invoice.period_end.isoformat()},
-                    f"receipt-{pending.idempotency_key}", now)
+        queue_email(
+            session,
+            admin.email,
+            "payment_receipt",
+            language or admin.language,
+            {**details, "renewed_until": invoice.period_end.isoformat()},
+            f"receipt-{pending.idempotency_key}",
+            now,
+        )
     return RetryOutcome("succeeded", renewed_until=m.utc(invoice.period_end))
 
 
-def retry_payment(engine: Engine, gateway: PaymentGateway, email: str, conversation_id: str, language: str,
-                  now: datetime, max_per_day: int) -> RetryOutcome:
+def retry_payment(
+    engine: Engine,
+    gateway: PaymentGateway,
+    email: str,
+    conversation_id: str,
+    language: str,
+    now: datetime,
+    max_per_day: int,
+) -> RetryOutcome:
     """The three steps; safe to call from many tabs, processes or re-deliveries at once."""
     with session_scope(engine) as session:
         pending = start_attempt(session, email, now, max_per_day)
@@ -151,12 +201,24 @@ def retry_payment(engine: Engine, gateway: PaymentGateway, email: str, conversat
 def _unsettled(engine: Engine, now: datetime) -> List[Tuple[PendingCharge, int]]:
     """Attempts whose answer was lost (unknown), or whose process died mid-charge (pending for too long)."""
     with session_scope(engine) as session:
-        rows = session.execute(select(m.PaymentAttempt).where(or_(
-            m.PaymentAttempt.outcome == AttemptOutcome.UNKNOWN,
-            (m.PaymentAttempt.outcome == AttemptOutcome.PENDING) & (m.PaymentAttempt.attempted_at < now - STALE_PENDING),
-        ))).scalars().all()
-        return [(PendingCharge(a.id, a.idempotency_key or "", a.amount_minor, a.currency, None), a.invoice_id)
-                for a in rows if a.idempotency_key]
+        rows = (
+            session.execute(
+                select(m.PaymentAttempt).where(
+                    or_(
+                        m.PaymentAttempt.outcome == AttemptOutcome.UNKNOWN,
+                        (m.PaymentAttempt.outcome == AttemptOutcome.PENDING)
+                        & (m.PaymentAttempt.attempted_at < now - STALE_PENDING),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            (PendingCharge(a.id, a.idempotency_key or "", a.amount_minor, a.currency, None), a.invoice_id)
+            for a in rows
+            if a.idempotency_key
+        ]
 
 
 def reconcile_unknown(engine: Engine, gateway: PaymentGateway, now: datetime) -> int:

@@ -4,6 +4,7 @@ Each runs in one transaction with the subscription row locked: the change, the a
 the confirmation email in the outbox are written together or not at all, and asking twice
 changes nothing the second time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,16 +34,19 @@ def effective_date(period_end: Optional[datetime], now: datetime) -> datetime:
     return max(period_end, now) if period_end else now
 
 
-def schedule_end(session: Session, email: str, kind: str, conversation_id: str, language: str,
-                 now: datetime) -> ChangeOutcome:
+def schedule_end(
+    session: Session, email: str, kind: str, conversation_id: str, language: str, now: datetime
+) -> ChangeOutcome:
     """Cancels (kind=cancel) or downgrades to free (kind=downgrade) at the end of the paid period."""
     user, subscription = locked_subscription(session, email)
     if user is None or subscription is None:
         return ChangeOutcome("unknown_user")
     if user.role != Role.ADMIN:
         return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
-    if user.account.edition != Edition.CLOUD or subscription.status in (SubscriptionStatus.FREE,
-                                                                        SubscriptionStatus.CANCELED):
+    if user.account.edition != Edition.CLOUD or subscription.status in (
+        SubscriptionStatus.FREE,
+        SubscriptionStatus.CANCELED,
+    ):
         return ChangeOutcome("not_allowed")
     effective = effective_date(m.utc(subscription.current_period_end) if subscription.current_period_end else None, now)
     if subscription.cancel_at_period_end:
@@ -52,8 +56,15 @@ def schedule_end(session: Session, email: str, kind: str, conversation_id: str, 
     subscription.canceled_at = now
     details = {"kind": kind, "effective": effective.isoformat(), "plan": subscription.plan.code}
     audit(session, user.email, user.account_id, f"subscription.{kind}", conversation_id, details, now)
-    queue_email(session, user.email, f"{kind}_confirmation", language, details,
-                f"{kind}:{subscription.id}:{effective.date().isoformat()}", now)
+    queue_email(
+        session,
+        user.email,
+        f"{kind}_confirmation",
+        language,
+        details,
+        f"{kind}:{subscription.id}:{effective.date().isoformat()}",
+        now,
+    )
     return ChangeOutcome("done", effective=effective)
 
 
@@ -69,6 +80,13 @@ def accept_retention_offer(session: Session, email: str, conversation_id: str, n
     facts = product()
     subscription.discount_percent = facts.retention_discount_percent
     subscription.discount_until = now + timedelta(days=30 * facts.retention_discount_months)
-    audit(session, user.email, user.account_id, "retention_offer.accepted", conversation_id,
-          {"percent": subscription.discount_percent, "until": subscription.discount_until.isoformat()}, now)
+    audit(
+        session,
+        user.email,
+        user.account_id,
+        "retention_offer.accepted",
+        conversation_id,
+        {"percent": subscription.discount_percent, "until": subscription.discount_until.isoformat()},
+        now,
+    )
     return ChangeOutcome("done")

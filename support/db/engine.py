@@ -1,4 +1,5 @@
 """Database connection: a SQLite file by default, PostgreSQL when DATABASE_URL says so."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,12 +47,14 @@ def make_engine(url: str) -> Engine:
         future=True,
         pool_pre_ping=True,
         pool_timeout=QUERY_TIMEOUT_SECONDS,
-        connect_args={"connect_timeout": QUERY_TIMEOUT_SECONDS,
-                      "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"},
+        connect_args={
+            "connect_timeout": QUERY_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
+        },
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def engine_for(url: str) -> Engine:
     return make_engine(url)
 

@@ -1,4 +1,5 @@
 """Lookups shared by the services that read or change a customer's subscription."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,9 +26,13 @@ def locked_subscription(session: Session, email: str) -> tuple[Optional[m.User],
 
 def admin_user(session: Session, account_id: int) -> Optional[m.User]:
     """The account's admin (the first admin if there are several)."""
-    return session.execute(
-        select(m.User).where(m.User.account_id == account_id, m.User.role == Role.ADMIN).order_by(m.User.id)
-    ).scalars().first()
+    return (
+        session.execute(
+            select(m.User).where(m.User.account_id == account_id, m.User.role == Role.ADMIN).order_by(m.User.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def admin_email(session: Session, account_id: int) -> str:
@@ -39,27 +44,56 @@ def admin_email(session: Session, account_id: int) -> str:
 def open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
     """The latest unpaid invoice of an account, if any."""
     return session.execute(
-        select(m.Invoice).where(m.Invoice.account_id == account_id, m.Invoice.status == InvoiceStatus.OPEN)
-        .order_by(m.Invoice.created_at.desc()).limit(1)
+        select(m.Invoice)
+        .where(m.Invoice.account_id == account_id, m.Invoice.status == InvoiceStatus.OPEN)
+        .order_by(m.Invoice.created_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
 def default_card(session: Session, account_id: int) -> Optional[Card]:
-    row = session.execute(
-        select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
-    ).scalars().first()
-    return Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method) if row else None
+    row = (
+        session.execute(
+            select(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id, m.PaymentMethod.is_default)
+        )
+        .scalars()
+        .first()
+    )
+    return (
+        Card(row.brand, row.last4, row.exp_month, row.exp_year, row.gateway_customer, row.gateway_method)
+        if row
+        else None
+    )
 
 
-def audit(session: Session, actor: str, account_id: int, action: str, conversation_id: Optional[str],
-          details: dict, now: datetime) -> None:
+def audit(
+    session: Session,
+    actor: str,
+    account_id: Optional[int],
+    action: str,
+    conversation_id: Optional[str],
+    details: dict,
+    now: datetime,
+) -> None:
     """Who did what, when, from which conversation."""
-    session.add(m.AuditLog(at=now, actor_email=actor, account_id=account_id, action=action,
-                           conversation_id=conversation_id, details=details))
+    session.add(
+        m.AuditLog(
+            at=now,
+            actor_email=actor,
+            account_id=account_id,
+            action=action,
+            conversation_id=conversation_id,
+            details=details,
+        )
+    )
 
 
-def queue_email(session: Session, to: str, template: str, language: str, payload: dict, key: str,
-                now: datetime) -> None:
+def queue_email(
+    session: Session, to: str, template: str, language: str, payload: dict, key: str, now: datetime
+) -> None:
     """An email for the outbox; `key` is unique, so the same email is never queued twice."""
-    session.add(m.OutboxEmail(created_at=now, to_email=to, template=template, language=language,
-                              payload=payload, idempotency_key=key))
+    session.add(
+        m.OutboxEmail(
+            created_at=now, to_email=to, template=template, language=language, payload=payload, idempotency_key=key
+        )
+    )

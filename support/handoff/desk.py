@@ -1,4 +1,5 @@
 """The agents' side of a ticket: the queue, one ticket, assign, reply, resolve or hand back."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,12 @@ from support.handoff.transcript import MAX_TEXT, clean
 from support.helpdesk.outbox import message_data, ticket_fields
 from support.vocabulary import Author, TicketStatus
 
-QUEUE_STATUSES = {"active": (TicketStatus.OPEN, TicketStatus.ASSIGNED), "open": (TicketStatus.OPEN,),
-                  "assigned": (TicketStatus.ASSIGNED,), "resolved": (TicketStatus.RESOLVED,)}
+QUEUE_STATUSES = {
+    "active": (TicketStatus.OPEN, TicketStatus.ASSIGNED),
+    "open": (TicketStatus.OPEN,),
+    "assigned": (TicketStatus.ASSIGNED,),
+    "resolved": (TicketStatus.RESOLVED,),
+}
 
 
 class TicketError(Exception):
@@ -33,24 +38,33 @@ def find(session: Session, reference: str, lock: bool = False) -> m.Ticket:
 
 
 def ticket_row(session: Session, ticket: m.Ticket, now: datetime) -> Dict[str, Any]:
-    return {**ticket_fields(session, ticket), "status": ticket.status, "assigned_to": ticket.assigned_to,
-            "resolution": ticket.resolution,
-            "waiting_minutes": max(0, int((now - m.utc(ticket.created_at)).total_seconds() // 60)),
-            "headline": (ticket.summary or {}).get("headline", "")}
+    return {
+        **ticket_fields(session, ticket),
+        "status": ticket.status,
+        "assigned_to": ticket.assigned_to,
+        "resolution": ticket.resolution,
+        "waiting_minutes": max(0, int((now - m.utc(ticket.created_at)).total_seconds() // 60)),
+        "headline": (ticket.summary or {}).get("headline", ""),
+    }
 
 
 def queue(session: Session, status: str, now: datetime) -> List[Dict[str, Any]]:
     """Tickets in the given state, oldest first."""
     statuses = QUEUE_STATUSES.get(status, QUEUE_STATUSES["active"])
-    tickets = session.execute(select(m.Ticket).where(m.Ticket.status.in_(statuses))
-                              .order_by(m.Ticket.created_at, m.Ticket.id).limit(200)).scalars()
+    tickets = session.execute(
+        select(m.Ticket).where(m.Ticket.status.in_(statuses)).order_by(m.Ticket.created_at, m.Ticket.id).limit(200)
+    ).scalars()
     return [ticket_row(session, ticket, now) for ticket in tickets]
 
 
 def detail(session: Session, reference: str, now: datetime) -> Dict[str, Any]:
     ticket = find(session, reference)
-    return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id,
-            "summary": ticket.summary, "transcript": [message_data(line) for line in ticket.messages]}
+    return {
+        **ticket_row(session, ticket, now),
+        "conversation_id": ticket.conversation_id,
+        "summary": ticket.summary,
+        "transcript": [message_data(line) for line in ticket.messages],
+    }
 
 
 def assign(session: Session, reference: str, agent: str, now: datetime) -> m.Ticket:
@@ -85,15 +99,27 @@ def close(session: Session, reference: str, agent: str, resolution: str, now: da
     ticket = find(session, reference, lock=True)
     if ticket.status == TicketStatus.RESOLVED:
         raise TicketError("resolved")
-    ticket.status, ticket.resolution, ticket.resolved_at, ticket.updated_at = TicketStatus.RESOLVED, resolution, now, now
+    ticket.status, ticket.resolution, ticket.resolved_at, ticket.updated_at = (
+        TicketStatus.RESOLVED,
+        resolution,
+        now,
+        now,
+    )
     ticket.assigned_to = ticket.assigned_to or agent
-    session.add(m.TicketMessage(ticket_id=ticket.id, at=now, author=Author.SYSTEM, agent=agent,
-                                text=f"{resolution.replace('_', ' ')} by {agent}"))
+    session.add(
+        m.TicketMessage(
+            ticket_id=ticket.id,
+            at=now,
+            author=Author.SYSTEM,
+            agent=agent,
+            text=f"{resolution.replace('_', ' ')} by {agent}",
+        )
+    )
     return ticket
 
 
 def active_conversations(session: Session) -> List[str]:
     """Conversations a person owns now (the bot stays silent in them)."""
-    return list(session.execute(select(m.Ticket.conversation_id).where(m.Ticket.status != TicketStatus.RESOLVED)).scalars())
-
-
+    return list(
+        session.execute(select(m.Ticket.conversation_id).where(m.Ticket.status != TicketStatus.RESOLVED)).scalars()
+    )

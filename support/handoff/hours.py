@@ -1,4 +1,5 @@
 """When people answer handed-over conversations (product.yml), told in the customer's language."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,12 +42,16 @@ class SupportHours:
 
 def support_hours(facts: Optional[Product] = None) -> SupportHours:
     facts = facts or product()
-    return SupportHours(ZoneInfo(facts.support_timezone), tuple(WEEKDAYS.index(day) for day in facts.support_days),
-                        facts.support_opens, facts.support_closes)
+    return SupportHours(
+        ZoneInfo(facts.support_timezone),
+        tuple(WEEKDAYS.index(day) for day in facts.support_days),
+        facts.support_opens,
+        facts.support_closes,
+    )
 
 
 def describe_hours(hours: SupportHours, language: str) -> str:
-    """"Monday to Friday, 09:00–18:00 Paris time" in the customer's language."""
+    """ "Monday to Friday, 09:00–18:00 Paris time" in the customer's language."""
     names = get_day_names("wide", locale=locale(language))
     first, last = names[hours.days[0]], names[hours.days[-1]]
     days = first if first == last else i18n.text(language, "hours.day_range", first=first, last=last)
@@ -61,6 +66,9 @@ def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
     ("15 minutes", rendered in the customer's language with its plural)."""
     hours = support_hours()
     opening = hours.next_opening(now)
-    return {"open_now": hours.is_open(now), "hours": describe_hours(hours, language),
-            "next_opening": format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=hours.zone, locale=locale(language)),
-            "wait_minutes": i18n.plural(language, "handoff.wait_minutes", product().expected_wait_minutes)}
+    return {
+        "open_now": hours.is_open(now),
+        "hours": describe_hours(hours, language),
+        "next_opening": format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=hours.zone, locale=locale(language)),
+        "wait_minutes": i18n.plural(language, "handoff.wait_minutes", product().expected_wait_minutes),
+    }

@@ -1,4 +1,5 @@
 """What an agent reads first: why a person is needed, the subject, the account's state, what the bot said."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,18 +60,22 @@ def infer_topic(events: List[Dict[str, Any]]) -> Optional[str]:
 
 def summary(view: Optional[AccountView], request: HandoffRequest, now: datetime) -> Dict[str, Any]:
     """What an agent needs in ten seconds: who, which subject, the account's state, what the bot said."""
-    facts: List[Dict[str, str]] = [{"label": "Reason", "value": request.reason.replace("_", " ")},
-                                   {"label": "Topic", "value": (request.topic or "none").replace("_", " ")},
-                                   {"label": "Language", "value": request.language.upper()},
-                                   {"label": "Channel", "value": request.channel}]
+    facts: List[Dict[str, str]] = [
+        {"label": "Reason", "value": request.reason.replace("_", " ")},
+        {"label": "Topic", "value": (request.topic or "none").replace("_", " ")},
+        {"label": "Language", "value": request.language.upper()},
+        {"label": "Channel", "value": request.channel},
+    ]
     if view is None:
         headline = f"Anonymous visitor ({request.channel}), {(request.topic or 'no topic').replace('_', ' ')}"
         facts.append({"label": "Customer", "value": "not signed in"})
     else:
         facts += account_facts(view, now)
         state = view.status.replace("_", " ")
-        headline = (f"{view.email} ({view.role}, {view.portal}): {(request.topic or request.reason).replace('_', ' ')}"
-                    f"; {view.plan_name} {view.billing_cycle}, {state}")
+        headline = (
+            f"{view.email} ({view.role}, {view.portal}): {(request.topic or request.reason).replace('_', ' ')}"
+            f"; {view.plan_name} {view.billing_cycle}, {state}"
+        )
         if view.last_failure_reason:
             headline += f", last failure {view.last_failure_reason.replace('_', ' ')}"
         if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
@@ -80,26 +85,44 @@ def summary(view: Optional[AccountView], request: HandoffRequest, now: datetime)
 
 
 def account_facts(view: AccountView, now: datetime) -> List[Dict[str, str]]:
-    facts = [{"label": "Customer", "value": f"{view.email} ({view.role})"},
-             {"label": "Account", "value": f"{view.portal} ({view.edition.replace('_', '-')})"},
-             {"label": "Plan", "value": f"{view.plan_name} ({view.billing_cycle}), "
-                                        f"{money(view.price_minor, view.currency, 'en')}"},
-             {"label": "Status", "value": view.status.replace("_", " ")
-              + (", cancels at period end" if view.cancel_at_period_end else "")}]
+    facts = [
+        {"label": "Customer", "value": f"{view.email} ({view.role})"},
+        {"label": "Account", "value": f"{view.portal} ({view.edition.replace('_', '-')})"},
+        {
+            "label": "Plan",
+            "value": f"{view.plan_name} ({view.billing_cycle}), {money(view.price_minor, view.currency, 'en')}",
+        },
+        {
+            "label": "Status",
+            "value": view.status.replace("_", " ") + (", cancels at period end" if view.cancel_at_period_end else ""),
+        },
+    ]
     if view.period_end:
         facts.append({"label": "Period ends", "value": day(view.period_end, "en")})
     if view.last_failure_reason:
-        facts.append({"label": "Last failure", "value": f"{view.last_failure_reason.replace('_', ' ')} "
-                                                        f"(failed attempts: {view.failed_attempts})"})
+        facts.append(
+            {
+                "label": "Last failure",
+                "value": f"{view.last_failure_reason.replace('_', ' ')} (failed attempts: {view.failed_attempts})",
+            }
+        )
     if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
-        facts.append({"label": "Grace period ends",
-                      "value": f"{day(view.grace_end, 'en')} "
-                               f"({i18n.plural('en', 'summary.grace_days_left', view.grace_days_left(now))})"})
+        facts.append(
+            {
+                "label": "Grace period ends",
+                "value": f"{day(view.grace_end, 'en')} "
+                f"({i18n.plural('en', 'summary.grace_days_left', view.grace_days_left(now))})",
+            }
+        )
     if view.card:
         card = view.card
         expired = " - EXPIRED" if card.expired(now) else ""
-        facts.append({"label": "Card", "value": f"{card.brand.title()} ending {card.last4}, "
-                                                f"{card.exp_month:02d}/{card.exp_year}{expired}"})
+        facts.append(
+            {
+                "label": "Card",
+                "value": f"{card.brand.title()} ending {card.last4}, {card.exp_month:02d}/{card.exp_year}{expired}",
+            }
+        )
     if view.telephony_minor:
         facts.append({"label": "Telephony credit", "value": money(view.telephony_minor, view.telephony_currency, "en")})
     if view.account_manager:

@@ -5,6 +5,7 @@ helpdesk outbox entry) in one transaction, and the action tells Rasa to pause on
 transaction has committed. A conversation has one ticket: asking again returns it, asking after
 it was resolved reopens it.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -45,14 +46,22 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
         return ticket, False
     view = account_view(session, request.email) if request.email else None
     if ticket is None:
-        ticket = m.Ticket(reference=_new_reference(session), conversation_id=request.conversation_id,
-                          created_at=now, status=TicketStatus.OPEN)
+        ticket = m.Ticket(
+            reference=_new_reference(session),
+            conversation_id=request.conversation_id,
+            created_at=now,
+            status=TicketStatus.OPEN,
+        )
         session.add(ticket)
         kind = "ticket.created"
     else:
         kind = "ticket.reopened"
     ticket.channel, ticket.language, ticket.reason, ticket.topic = (
-        request.channel, request.language, request.reason, request.topic)
+        request.channel,
+        request.language,
+        request.reason,
+        request.topic,
+    )
     ticket.account_id = view.account_id if view else None
     ticket.user_email = view.email if view else None
     ticket.summary = summary(view, request, now)
@@ -62,8 +71,15 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
     add_lines(session, ticket, request.lines, now, deliver=False)
     enqueue(session, ticket, kind, now)
     if view:
-        audit(session, view.email, view.account_id, "handoff_requested", request.conversation_id,
-              {"reference": ticket.reference, "reason": request.reason}, now)
+        audit(
+            session,
+            view.email,
+            view.account_id,
+            "handoff_requested",
+            request.conversation_id,
+            {"reference": ticket.reference, "reason": request.reason},
+            now,
+        )
     return ticket, True
 
 
@@ -81,18 +97,21 @@ def request_handoff(engine: Engine, request: HandoffRequest, now: datetime) -> T
     raise AssertionError("unreachable")
 
 
-def add_lines(session: Session, ticket: m.Ticket, lines: Iterable[Line], now: datetime,
-              deliver: bool = True) -> List[m.TicketMessage]:
+def add_lines(
+    session: Session, ticket: m.Ticket, lines: Iterable[Line], now: datetime, deliver: bool = True
+) -> List[m.TicketMessage]:
     """Adds the lines the ticket does not have yet; new customer lines also go to the helpdesk."""
-    keys = set(session.execute(
-        select(m.TicketMessage.source_key).where(m.TicketMessage.ticket_id == ticket.id)).scalars())
+    keys = set(
+        session.execute(select(m.TicketMessage.source_key).where(m.TicketMessage.ticket_id == ticket.id)).scalars()
+    )
     added = []
     for line in lines:
         if line.key in keys:
             continue
         keys.add(line.key)
-        message = m.TicketMessage(ticket_id=ticket.id, at=line.at, author=line.author, text=line.text,
-                                  source_key=line.key)
+        message = m.TicketMessage(
+            ticket_id=ticket.id, at=line.at, author=line.author, text=line.text, source_key=line.key
+        )
         session.add(message)
         added.append(message)
     session.flush()

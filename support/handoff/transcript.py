@@ -1,4 +1,5 @@
 """A conversation as a ticket keeps it: the customer's and the bot's lines, card data removed."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ Modes (HELPDESK_MODE, else `helpdesk_mode` in product.yml): off, generic (payloa
 the README) or chatwoot (conversations and messages through Chatwoot's API). The mode and its
 addresses are chosen in support/adapters.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -76,8 +77,9 @@ class Chatwoot:
         self.session.headers.update({"api_access_token": token})
 
     def _post(self, path: str, body: Dict[str, Any], key: str) -> Dict[str, Any]:
-        return _check(self.session.post(f"{self.base}{path}", json=body, headers={"Idempotency-Key": key},
-                                        timeout=HTTP_TIMEOUT))
+        return _check(
+            self.session.post(f"{self.base}{path}", json=body, headers={"Idempotency-Key": key}, timeout=HTTP_TIMEOUT)
+        )
 
     def _get(self, path: str, params: Dict[str, Any]) -> Dict[str, Any]:
         return _check(self.session.get(f"{self.base}{path}", params=params, timeout=HTTP_TIMEOUT))
@@ -88,8 +90,11 @@ class Chatwoot:
             if not conversation:
                 raise DeliveryError("the ticket's conversation is not in the helpdesk yet")
             message = job.payload["message"]
-            self._post(f"/conversations/{conversation}/messages",
-                       {"content": message["text"], "message_type": "incoming", "private": False}, job.key)
+            self._post(
+                f"/conversations/{conversation}/messages",
+                {"content": message["text"], "message_type": "incoming", "private": False},
+                job.key,
+            )
             return
         self._open_conversation(job)
 
@@ -104,27 +109,55 @@ class Chatwoot:
         ticket = job.payload["ticket"]
         if job.kind == "ticket.created" or not job.context.get("conversation_id"):
             contact = self._once(job, "contact", lambda: self._contact(ticket, job.key))
-            conversation = self._once(job, "conversation_id", lambda: self._post("/conversations", {
-                "source_id": contact["source_id"], "inbox_id": self.inbox_id, "contact_id": contact["id"],
-                "status": "pending",
-                "custom_attributes": {"reference": ticket["reference"], "reason": ticket["reason"],
-                                      "language": ticket["language"]}}, f"{job.key}-conversation")["id"])
+            conversation = self._once(
+                job,
+                "conversation_id",
+                lambda: self._post(
+                    "/conversations",
+                    {
+                        "source_id": contact["source_id"],
+                        "inbox_id": self.inbox_id,
+                        "contact_id": contact["id"],
+                        "status": "pending",
+                        "custom_attributes": {
+                            "reference": ticket["reference"],
+                            "reason": ticket["reason"],
+                            "language": ticket["language"],
+                        },
+                    },
+                    f"{job.key}-conversation",
+                )["id"],
+            )
         else:
             conversation = job.context["conversation_id"]
             job.progress.setdefault("conversation_id", conversation)
-        self._once(job, "note", lambda: self._post(f"/conversations/{conversation}/messages", {
-            "content": note_text(job.payload), "message_type": "outgoing", "private": True},
-            f"{job.key}-note").get("id", True))
-        self._once(job, "open", lambda: self._post(f"/conversations/{conversation}/toggle_status",
-                                                   {"status": "open"}, f"{job.key}-open") or True)
+        self._once(
+            job,
+            "note",
+            lambda: self._post(
+                f"/conversations/{conversation}/messages",
+                {"content": note_text(job.payload), "message_type": "outgoing", "private": True},
+                f"{job.key}-note",
+            ).get("id", True),
+        )
+        self._once(
+            job,
+            "open",
+            lambda: self._post(f"/conversations/{conversation}/toggle_status", {"status": "open"}, f"{job.key}-open")
+            or True,
+        )
 
     def _contact(self, ticket: Dict[str, Any], key: str) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"inbox_id": self.inbox_id, "name": ticket["user"] or f"Visitor {ticket['reference']}",
-                                "identifier": ticket["user"] or ticket["conversation_id"]}
+        body: Dict[str, Any] = {
+            "inbox_id": self.inbox_id,
+            "name": ticket["user"] or f"Visitor {ticket['reference']}",
+            "identifier": ticket["user"] or ticket["conversation_id"],
+        }
         if ticket["user"]:
             body["email"] = ticket["user"]
-        response = self.session.post(f"{self.base}/contacts", json=body, headers={"Idempotency-Key": f"{key}-contact"},
-                                     timeout=HTTP_TIMEOUT)
+        response = self.session.post(
+            f"{self.base}/contacts", json=body, headers={"Idempotency-Key": f"{key}-contact"}, timeout=HTTP_TIMEOUT
+        )
         if response.status_code == 422:  # the customer is already a contact (an earlier ticket): reuse it
             return self._existing_contact(body["identifier"], key)
         payload = _check(response).get("payload", {})
@@ -135,8 +168,9 @@ class Chatwoot:
         contact = next((c for c in found if identifier in (c.get("identifier"), c.get("email"))), None)
         if contact is None:
             raise DeliveryError(f"contact {identifier!r} refused as a duplicate but not found")
-        inbox = self._post(f"/contacts/{contact['id']}/contact_inboxes", {"inbox_id": self.inbox_id},
-                           f"{key}-contact-inbox")
+        inbox = self._post(
+            f"/contacts/{contact['id']}/contact_inboxes", {"inbox_id": self.inbox_id}, f"{key}-contact-inbox"
+        )
         return {"id": contact["id"], "source_id": inbox["source_id"]}
 
 

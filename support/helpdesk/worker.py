@@ -1,6 +1,7 @@
 """The helpdesk outbox worker: delivers each ticket's rows in order, retrying with exponential backoff
 for as long as the helpdesk is down. The Rasa server runs one; `python -m support.cli helpdesk` runs one pass.
 """
+
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,7 @@ import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import requests
 from sqlalchemy import select
@@ -35,11 +36,19 @@ def backoff(attempts: int) -> timedelta:
 def _claim(engine: Engine, now: datetime, limit: int) -> List[Job]:
     """The oldest undelivered row of each ticket, if it is due, leased to this worker."""
     with session_scope(engine) as session:
-        rows = session.execute(
-            select(m.HelpdeskDelivery).where(m.HelpdeskDelivery.delivered_at.is_(None))
-            .order_by(m.HelpdeskDelivery.id).limit(500).with_for_update()  # a second worker waits, then sees leases
-        ).scalars().all()
-        jobs, seen = [], set()
+        rows = (
+            session.execute(
+                select(m.HelpdeskDelivery)
+                .where(m.HelpdeskDelivery.delivered_at.is_(None))
+                .order_by(m.HelpdeskDelivery.id)
+                .limit(500)
+                .with_for_update()  # a second worker waits, then sees leases
+            )
+            .scalars()
+            .all()
+        )
+        jobs: List[Job] = []
+        seen: Set[int] = set()
         for row in rows:
             if row.ticket_id in seen:
                 continue  # in order: a ticket's later rows wait for its earlier ones
@@ -48,16 +57,26 @@ def _claim(engine: Engine, now: datetime, limit: int) -> List[Job]:
                 continue
             row.attempts += 1
             row.next_attempt_at = now + timedelta(seconds=LEASE_SECONDS)
-            jobs.append(Job(row.id, row.kind, row.idempotency_key, row.payload, dict(row.progress or {}),
-                            _context(session, row.ticket_id)))
+            jobs.append(
+                Job(
+                    row.id,
+                    row.kind,
+                    row.idempotency_key,
+                    row.payload,
+                    dict(row.progress or {}),
+                    _context(session, row.ticket_id),
+                )
+            )
         return jobs
 
 
 def _context(session: Session, ticket_id: int) -> Dict[str, Any]:
     context: Dict[str, Any] = {}
-    for progress in session.execute(select(m.HelpdeskDelivery.progress).where(
-            m.HelpdeskDelivery.ticket_id == ticket_id, m.HelpdeskDelivery.delivered_at.is_not(None))
-            .order_by(m.HelpdeskDelivery.id)).scalars():
+    for progress in session.execute(
+        select(m.HelpdeskDelivery.progress)
+        .where(m.HelpdeskDelivery.ticket_id == ticket_id, m.HelpdeskDelivery.delivered_at.is_not(None))
+        .order_by(m.HelpdeskDelivery.id)
+    ).scalars():
         context.update(progress or {})
     return context
 

@@ -4,6 +4,7 @@ A gateway charges a card once per idempotency key: asking again with the same ke
 first result instead of charging twice, and `lookup` tells what happened to a key whose answer
 was lost.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

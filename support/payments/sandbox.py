@@ -3,6 +3,7 @@
 Like a real provider, it remembers every idempotency key on its side, in the database
 (`sandbox_charges`), so that any number of action-server processes replaying a key never charge twice.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -66,10 +67,17 @@ class SandboxGateway:
                 if row is not None:
                     return _result(row)
                 decided = self._decide(card, key)
-                session.add(m.SandboxCharge(idempotency_key=key, amount_minor=amount_minor, currency=currency,
-                                            outcome=str(decided.outcome), reference=decided.reference,
-                                            failure_reason=decided.failure_reason and str(decided.failure_reason),
-                                            charged_at=now_utc()))
+                session.add(
+                    m.SandboxCharge(
+                        idempotency_key=key,
+                        amount_minor=amount_minor,
+                        currency=currency,
+                        outcome=str(decided.outcome),
+                        reference=decided.reference,
+                        failure_reason=decided.failure_reason and str(decided.failure_reason),
+                        charged_at=now_utc(),
+                    )
+                )
                 return decided
         except IntegrityError:
             found = self.lookup(key)

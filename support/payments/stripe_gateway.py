@@ -4,6 +4,7 @@ Every charge is a PaymentIntent confirmed off-session with an Idempotency-Key he
 also stored in the intent's metadata so that `lookup` can find what happened to a charge whose
 answer was lost. STRIPE_API_BASE points the adapter at another address (a test stand-in).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -28,8 +29,11 @@ DECLINE_REASONS = {
 class StripeGateway:
     def __init__(self, api_key: str, api_base: Optional[str] = None, timeout_seconds: float = 10) -> None:
         self._client = stripe.StripeClient(
-            api_key, base_addresses={"api": api_base} if api_base else None, max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=timeout_seconds))
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout_seconds),
+        )
 
     @staticmethod
     def _result(intent: Any) -> ChargeResult:
@@ -38,20 +42,26 @@ class StripeGateway:
         return ChargeResult(AttemptOutcome.FAILED, FailureReason.PAYMENT_SYSTEM_ERROR, intent.id)
 
     def charge(self, *, amount_minor: int, currency: str, card: Card, idempotency_key: str) -> ChargeResult:
-        params = {"amount": amount_minor, "currency": currency.lower(), "customer": card.gateway_customer,
-                  "payment_method": card.gateway_method, "confirm": True, "off_session": True,
-                  "metadata": {"attempt_key": idempotency_key}}
+        params: Any = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": card.gateway_customer,
+            "payment_method": card.gateway_method,
+            "confirm": True,
+            "off_session": True,
+            "metadata": {"attempt_key": idempotency_key},
+        }
         try:
             intent = self._client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.CardError as error:
             code = getattr(error.error, "decline_code", None) or error.code
-            return ChargeResult(AttemptOutcome.FAILED,
-                                DECLINE_REASONS.get(code or "", FailureReason.PAYMENT_SYSTEM_ERROR), None)
+            return ChargeResult(
+                AttemptOutcome.FAILED, DECLINE_REASONS.get(code or "", FailureReason.PAYMENT_SYSTEM_ERROR), None
+            )
         except stripe.APIConnectionError as error:
             raise GatewayTimeout(idempotency_key) from error
         return self._result(intent)
 
     def lookup(self, idempotency_key: str) -> Optional[ChargeResult]:
-        found = self._client.v1.payment_intents.search(
-            params={"query": f"metadata['attempt_key']:'{idempotency_key}'"})
+        found = self._client.v1.payment_intents.search(params={"query": f"metadata['attempt_key']:'{idempotency_key}'"})
         return self._result(found.data[0]) if found.data else None

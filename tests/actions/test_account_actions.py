@@ -1,4 +1,5 @@
 """Account-aware actions through rasa-sdk's executor, on real SQLite and PostgreSQL: identity, answers, changes."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,8 +15,14 @@ from support.identity import DEV_SECRET, issue_token
 from tests.helpers.executor import responses, run_action, slots_set, user_event
 
 
-def run(action: str, token: Optional[str] = None, intent: str = "greet", slots: Optional[dict] = None,
-        language: str = "fr", sender: str = "conv") -> dict:
+def run(
+    action: str,
+    token: Optional[str] = None,
+    intent: str = "greet",
+    slots: Optional[dict] = None,
+    language: str = "fr",
+    sender: str = "conv",
+) -> dict:
     metadata = {"token": token} if token is not None else {}
     return run_action(action, [user_event(intent, metadata=metadata)], {"language": language, **(slots or {})}, sender)
 
@@ -31,12 +38,19 @@ def expired_token(email: str) -> str:
     return jwt.encode({"sub": email, "exp": datetime.now(timezone.utc) - timedelta(minutes=1)}, DEV_SECRET, "HS256")
 
 
-@pytest.mark.parametrize("token", [
-    None, "", "not-a-jwt", "a" * 10_000, "' OR 1=1; --",
-    jwt.encode({"sub": "admin@acme.example", "exp": 4102444800}, "someone-elses-secret", "HS256"),
-    jwt.encode({"sub": "admin@acme.example"}, DEV_SECRET, "HS256"),  # no expiry
-    "EXPIRED",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "not-a-jwt",
+        "a" * 10_000,
+        "' OR 1=1; --",
+        jwt.encode({"sub": "admin@acme.example", "exp": 4102444800}, "someone-elses-secret", "HS256"),
+        jwt.encode({"sub": "admin@acme.example"}, DEV_SECRET, "HS256"),  # no expiry
+        "EXPIRED",
+    ],
+)
 def test_without_a_valid_token_only_general_answers(database_url: str, token) -> None:
     token = expired_token("admin@acme.example") if token == "EXPIRED" else token
     result = run("action_renewal_failed", token)
@@ -50,6 +64,7 @@ def test_renewal_failed_gives_the_real_reason_and_grace_date(database_url: str) 
     grace = params(result, "utter_renewal_failed_grace")
     expected = (datetime.now(timezone.utc) - timedelta(days=3) + timedelta(days=14)).date()
     from babel.dates import format_date
+
     assert grace["grace_end"] == format_date(expected, format="long", locale="fr_FR")
     assert grace["days_left"] == "11 jours"
     assert "4242" in params(result, "utter_reason_card_expired")["card"]
@@ -59,19 +74,24 @@ def test_renewal_failed_gives_the_real_reason_and_grace_date(database_url: str) 
     assert params(english, "utter_renewal_failed_account")["price"] == "€99.00"
 
 
-@pytest.mark.parametrize("email, response", [
-    ("admin@acme.example", "utter_status_past_due"),
-    ("admin@globex.example", "utter_status_active_yearly"),
-    ("admin@initech.example", "utter_status_free"),
-    ("admin@hooli.example", "utter_status_on_premise"),
-])
+@pytest.mark.parametrize(
+    "email, response",
+    [
+        ("admin@acme.example", "utter_status_past_due"),
+        ("admin@globex.example", "utter_status_active_yearly"),
+        ("admin@initech.example", "utter_status_free"),
+        ("admin@hooli.example", "utter_status_on_premise"),
+    ],
+)
 def test_subscription_status_per_demo_account(database_url: str, email: str, response: str) -> None:
     assert said(run("action_subscription_status", issue_token(email))) == [response]
 
 
 def test_telephony_grace_limits_and_on_premise(database_url: str) -> None:
     balance = run("action_telephony_refund", issue_token("admin@globex.example"), language="fr")
-    assert params(balance, "utter_telephony_balance")["balance"].replace("\u202f", " ").replace("\xa0", " ") == "35,00 €"
+    assert (
+        params(balance, "utter_telephony_balance")["balance"].replace("\u202f", " ").replace("\xa0", " ") == "35,00 €"
+    )
     assert said(run("action_grace_period", issue_token("admin@globex.example"))) == ["utter_grace_period_none"]
     assert said(run("action_grace_period", issue_token("admin@acme.example"))) == ["utter_grace_period_account"]
     limits = run("action_free_plan_limits", issue_token("admin@initech.example"), language="en")
@@ -140,8 +160,9 @@ def test_a_confirmation_without_token_changes_nothing(database_url: str) -> None
 
 @pytest.mark.parametrize("step", ["'; DROP TABLE subscriptions; --", "x" * 20_000, "<script>alert(1)</script>"])
 def test_hostile_slot_values_change_nothing(database_url: str, step: str) -> None:
-    result = run("action_answer_pending", issue_token("admin@globex.example"), intent="affirm",
-                 slots={"pending_change": step})
+    result = run(
+        "action_answer_pending", issue_token("admin@globex.example"), intent="affirm", slots={"pending_change": step}
+    )
     assert said(result) == ["utter_anything_else"]
     assert not _subscription(database_url, "globex.bitrix24.com").cancel_at_period_end
 
@@ -156,12 +177,20 @@ def test_retry_payment_asks_then_charges_once(database_url: str) -> None:
     token = issue_token("admin@umbrella.example")
     start = run("action_retry_payment", token, language="en")
     assert said(start) == ["utter_retry_confirm"]
-    assert "4444" in params(start, "utter_retry_confirm")["card"] and params(start, "utter_retry_confirm")["amount"] == "€99.00"
+    assert (
+        "4444" in params(start, "utter_retry_confirm")["card"]
+        and params(start, "utter_retry_confirm")["amount"] == "€99.00"
+    )
     done = run("action_answer_pending", token, intent="affirm", slots=slots(start))
     assert said(done) == ["utter_retry_succeeded"]
     assert said(run("action_answer_pending", token, intent="affirm", slots=slots(start))) == ["utter_retry_not_needed"]
     with session_scope(engine_for(database_url)) as session:
-        assert len(session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == "succeeded")).scalars().all()) == 1
+        assert (
+            len(
+                session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == "succeeded")).scalars().all()
+            )
+            == 1
+        )
 
 
 def test_retry_payment_refusals(database_url: str) -> None:
@@ -173,8 +202,11 @@ def test_retry_payment_refusals(database_url: str) -> None:
 
 def test_a_declined_retry_gives_the_reason(database_url: str) -> None:
     from sqlalchemy import update
+
     with session_scope(engine_for(database_url)) as session:
-        account_id = session.execute(select(m.User.account_id).where(m.User.email == "admin@umbrella.example")).scalar_one()
+        account_id = session.execute(
+            select(m.User.account_id).where(m.User.email == "admin@umbrella.example")
+        ).scalar_one()
         session.execute(update(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id).values(last4="9995"))
     token = issue_token("admin@umbrella.example")
     declined = run("action_answer_pending", token, intent="affirm", slots={"pending_change": "retry_confirm"})

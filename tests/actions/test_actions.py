@@ -1,4 +1,5 @@
 """The custom actions, run through rasa-sdk's executor as the action server runs them."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -20,8 +21,11 @@ _slots = slots_set
 
 
 def test_session_start_fills_product_facts_and_carries_slots_over() -> None:
-    result = run("action_session_start", [], {"language": "fr", "session_started_metadata": {"x": 1},
-                                              "pending_change": "cancel_confirm"})
+    result = run(
+        "action_session_start",
+        [],
+        {"language": "fr", "session_started_metadata": {"x": 1}, "pending_change": "cancel_confirm"},
+    )
     slots = _slots(result)
     assert slots["product_name"] == product().product_name
     assert slots["grace_days"] == product().grace_days

@@ -4,6 +4,7 @@ The demo host page (/chat/) signs the widget in as a demo user; the conversation
 real renewal failure, survive a reload, and never be shown to another account or to an anonymous visitor.
 Screenshots go to tests/artifacts/.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,20 +17,31 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 SOCKET_IO_CLIENT = Path(__file__).resolve().parent.parent / "web/node_modules/socket.io-client/dist/socket.io.min.js"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ANSWER_TIMEOUT = 60_000  # ms: the first answers of a fresh server can be slow
 QUESTION = "Pourquoi le renouvellement de mon abonnement a échoué ?"
-FRENCH_DATE = re.compile(r"\b\d{1,2}(?:er)?\s+(?:janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)",
-                         re.IGNORECASE)  # "3 décembre 2025", "1er mars", "3 déc. 2025"
+FRENCH_DATE = re.compile(
+    r"\b\d{1,2}(?:er)?\s+(?:janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)", re.IGNORECASE
+)  # "3 décembre 2025", "1er mars", "3 déc. 2025"
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator["object"]:
+def browser() -> Iterator[object]:
     """Debian's Chromium; requested before `assistant` so that a missing browser fails before the slow start."""
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package (apt-get install chromium). "
-                    "Playwright's own browser download is not used here.", pytrace=False)
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's package (apt-get install chromium). "
+            "Playwright's own browser download is not used here.",
+            pytrace=False,
+        )
     if not SOCKET_IO_CLIENT.exists():
         pytest.fail(f"{SOCKET_IO_CLIENT} is missing (the widget loads it): run `npm ci` in web/.", pytrace=False)
     from playwright.sync_api import sync_playwright
@@ -60,8 +72,9 @@ def _open_portal(browser, url: str, email: str | None, locale: str = "fr-FR", **
     expect(page.get_by_test_id("chat-panel")).to_be_visible()
     signed_in = "Connecté à votre compte" if locale.startswith("fr") else "Signed in to your account"
     anonymous = "Non connecté" if locale.startswith("fr") else "Not signed in"
-    expect(page.get_by_test_id("chat-identity")).to_contain_text(signed_in if email else anonymous,
-                                                                 timeout=ANSWER_TIMEOUT)
+    expect(page.get_by_test_id("chat-identity")).to_contain_text(
+        signed_in if email else anonymous, timeout=ANSWER_TIMEOUT
+    )
     _wait_history(page)
     return context, page, errors
 
@@ -75,8 +88,10 @@ def _wait_history(page) -> None:
 def _transcript(page) -> List[Tuple[str, str]]:
     """(kind, text) of every message shown, kind in user / bot / agent."""
     items = page.locator('[data-testid^="message-"]:not([data-testid="message-text"])')
-    return [(item.get_attribute("data-testid").removeprefix("message-"),
-             item.get_by_test_id("message-text").inner_text()) for item in items.all()]
+    return [
+        (item.get_attribute("data-testid").removeprefix("message-"), item.get_by_test_id("message-text").inner_text())
+        for item in items.all()
+    ]
 
 
 def _settled_transcript(page, quiet_seconds: float = 2.0) -> List[Tuple[str, str]]:
@@ -109,8 +124,9 @@ def _ask(page, text: str) -> None:
 def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(browser, assistant) -> None:
     from playwright.sync_api import expect
 
-    context, page, errors = _open_portal(browser, assistant.url, "admin@acme.example",
-                                         viewport={"width": 1280, "height": 800})
+    context, page, errors = _open_portal(
+        browser, assistant.url, "admin@acme.example", viewport={"width": 1280, "height": 800}
+    )
     try:
         expect(page.get_by_test_id("chat-input")).to_be_focused()
         _ask(page, QUESTION)
@@ -138,8 +154,7 @@ def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(brow
         # A reload keeps the signed-in user (the demo page's choice) and the open panel, and shows the history.
         page.reload()
         expect(page.get_by_test_id("chat-panel")).to_be_visible()
-        expect(page.get_by_test_id("chat-identity")).to_contain_text("Connecté à votre compte",
-                                                                     timeout=ANSWER_TIMEOUT)
+        expect(page.get_by_test_id("chat-identity")).to_contain_text("Connecté à votre compte", timeout=ANSWER_TIMEOUT)
         _wait_history(page)
         after_reload = _transcript(page)
         assert after_reload == before_reload
@@ -171,9 +186,16 @@ def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(brow
 def test_phone_sized_screen_gets_a_full_screen_panel(browser, assistant) -> None:
     from playwright.sync_api import expect
 
-    context, page, errors = _open_portal(browser, assistant.url, None, locale="en-US",
-                                         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                         device_scale_factor=2)
+    context, page, errors = _open_portal(
+        browser,
+        assistant.url,
+        None,
+        locale="en-US",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     try:
         box = page.get_by_test_id("chat-panel").bounding_box()
         assert box is not None and box["x"] <= 1 and box["width"] >= 389, box
@@ -189,8 +211,12 @@ def test_phone_sized_screen_gets_a_full_screen_panel(browser, assistant) -> None
         html = '<img src="x" onerror="window.__xss = 1"> hello'
         _ask(page, html)
         assert page.evaluate("window.__xss") is None
-        assert page.evaluate("document.getElementById('support-chat-widget').shadowRoot"
-                             ".querySelectorAll('.log img').length") == 0
+        assert (
+            page.evaluate(
+                "document.getElementById('support-chat-widget').shadowRoot.querySelectorAll('.log img').length"
+            )
+            == 0
+        )
         page.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
 
         page.get_by_test_id("chat-close").click()

@@ -1,4 +1,5 @@
 """The dunning command on real SQLite and PostgreSQL: scheduled retries and the downgrade after the grace period."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +16,9 @@ from tests.helpers.concurrency import run_at_once
 
 def _status(url: str, portal: str) -> str:
     with session_scope(engine_for(url)) as session:
-        return session.execute(select(m.Subscription.status).join(m.Account).where(m.Account.portal == portal)).scalar_one()
+        return session.execute(
+            select(m.Subscription.status).join(m.Account).where(m.Account.portal == portal)
+        ).scalar_one()
 
 
 def test_scheduled_retry_renews_and_an_expired_card_is_not_charged(database_url: str) -> None:
@@ -38,8 +41,14 @@ def test_downgrade_after_the_grace_period_even_run_twice_at_once(database_url: s
     assert _status(database_url, "acme.bitrix24.com") == "free"
     assert _status(database_url, "umbrella.bitrix24.com") == "free"
     with session_scope(engine_for(database_url)) as session:
-        downgrades = session.execute(select(m.AuditLog).where(m.AuditLog.action == "subscription.downgraded_after_grace")).scalars().all()
-        emails = session.execute(select(m.OutboxEmail).where(m.OutboxEmail.template == "downgraded_to_free")).scalars().all()
+        downgrades = (
+            session.execute(select(m.AuditLog).where(m.AuditLog.action == "subscription.downgraded_after_grace"))
+            .scalars()
+            .all()
+        )
+        emails = (
+            session.execute(select(m.OutboxEmail).where(m.OutboxEmail.template == "downgraded_to_free")).scalars().all()
+        )
     assert len(downgrades) == 2 and len(emails) == 2
     assert gateway.charges == 0
 

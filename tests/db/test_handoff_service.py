@@ -1,4 +1,5 @@
 """Tickets on the real SQLite and PostgreSQL: summary, redaction, one ticket per conversation, agent steps."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -19,27 +20,34 @@ from tests.helpers.concurrency import run_at_once
 NOW = datetime.now(timezone.utc)
 
 
-@pytest.mark.parametrize("text, kept, removed", [
-    ("my card is 4242 4242 4242 4242 and the cvv is 123", "[card number removed]", ["4242", "123"]),
-    ("carte 4970-1012-3456-7895, cryptogramme : 987", "cryptogramme", ["4970", "987"]),
-    ("numéro 4111111111111111 code de sécurité 4321", "[security code removed]", ["4111", "4321"]),
-    ("123 is my CVC", "[security code removed]", ["123"]),
-])
+@pytest.mark.parametrize(
+    "text, kept, removed",
+    [
+        ("my card is 4242 4242 4242 4242 and the cvv is 123", "[card number removed]", ["4242", "123"]),
+        ("carte 4970-1012-3456-7895, cryptogramme : 987", "cryptogramme", ["4970", "987"]),
+        ("numéro 4111111111111111 code de sécurité 4321", "[security code removed]", ["4111", "4321"]),
+        ("123 is my CVC", "[security code removed]", ["123"]),
+    ],
+)
 def test_card_numbers_and_security_codes_are_removed(text, kept, removed) -> None:
     redacted = redact_card_data(text)
     assert kept in redacted
     assert not any(secret in redacted for secret in removed)
 
 
-@pytest.mark.parametrize("text", ["invoice 2024 for 199 EUR", "call me at 06 12 34 56 78", "plan Professional, 12 users"])
+@pytest.mark.parametrize(
+    "text", ["invoice 2024 for 199 EUR", "call me at 06 12 34 56 78", "plan Professional, 12 users"]
+)
 def test_ordinary_numbers_are_kept(text) -> None:
     assert redact_card_data(text) == text
 
 
 def _request(conversation: str, email: str | None = "admin@acme.example", language: str = "en") -> HandoffRequest:
-    lines = [Line("user:1", NOW - timedelta(minutes=3), "customer", redact_card_data("why did my renewal fail?")),
-             Line("bot:2", NOW - timedelta(minutes=3), "bot", "Your card expired."),
-             Line("user:3", NOW - timedelta(minutes=1), "customer", redact_card_data("card 4242 4242 4242 4242 cvv 123"))]
+    lines = [
+        Line("user:1", NOW - timedelta(minutes=3), "customer", redact_card_data("why did my renewal fail?")),
+        Line("bot:2", NOW - timedelta(minutes=3), "bot", "Your card expired."),
+        Line("user:3", NOW - timedelta(minutes=1), "customer", redact_card_data("card 4242 4242 4242 4242 cvv 123")),
+    ]
     return HandoffRequest(conversation, "socketio", language, email, "customer_request", "renewal_failed", lines)
 
 
@@ -60,7 +68,9 @@ def test_a_ticket_summarises_the_account_and_redacts_the_transcript(database_url
     assert ticket["summary"]["bot_told"] == ["Your card expired."]
     texts = " ".join(line["text"] for line in ticket["transcript"])
     assert "4242 4242" not in texts and "123" not in texts and "[card number removed]" in texts
-    assert [d.kind for d in deliveries] == ["ticket.created"] and deliveries[0].payload["ticket"]["reference"] == reference
+    assert [d.kind for d in deliveries] == ["ticket.created"] and deliveries[0].payload["ticket"][
+        "reference"
+    ] == reference
 
 
 def test_anonymous_visitors_get_a_ticket_without_account_data(database_url) -> None:
@@ -123,9 +133,11 @@ def _event(event: str, **fields) -> dict:
 
 
 def test_reason_and_topic_come_from_the_conversation() -> None:
-    events = [_event("user", parse_data={"intent": {"name": "telephony_refund"}}),
-              _event("bot", metadata={"utter_action": "utter_telephony_balance"}),
-              _event("user", parse_data={"intent": {"name": "human_handoff"}})]
+    events = [
+        _event("user", parse_data={"intent": {"name": "telephony_refund"}}),
+        _event("bot", metadata={"utter_action": "utter_telephony_balance"}),
+        _event("user", parse_data={"intent": {"name": "human_handoff"}}),
+    ]
     assert infer_reason(events) == "telephony_refund_review" and infer_topic(events) == "telephony_refund"
     assert infer_reason([_event("user", parse_data={"intent": {"name": "human_handoff"}})]) == "customer_request"
     assert infer_reason([_event("bot", metadata={"utter_action": "utter_offer_human"})]) == "not_understood"

@@ -1,4 +1,5 @@
 """The helpdesk outbox against a loopback helpdesk that fails: nothing lost, nothing duplicated, in order."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,15 @@ SECRET = "outbox-secret"
 
 
 def _ticket(engine, conversation: str, now: datetime) -> str:
-    request = HandoffRequest(conversation, "socketio", "en", "admin@acme.example", "customer_request",
-                             "renewal_failed", [Line("user:1", now, "customer", "why did my renewal fail?")])
+    request = HandoffRequest(
+        conversation,
+        "socketio",
+        "en",
+        "admin@acme.example",
+        "customer_request",
+        "renewal_failed",
+        [Line("user:1", now, "customer", "why did my renewal fail?")],
+    )
     return request_handoff(engine, request, now)[0]
 
 
@@ -109,10 +117,13 @@ def test_chatwoot_mode_opens_one_conversation_and_resumes_after_failures(databas
         _run_for(engine, transport, START, minutes=5, step_seconds=5)
         assert [call.status for call in receiver.calls].count(503) == 2
         paths = [call.path for call in receiver.accepted()]
-        assert paths == ["/api/v1/accounts/3/contacts", "/api/v1/accounts/3/conversations",
-                         "/api/v1/accounts/3/conversations/42/messages",
-                         "/api/v1/accounts/3/conversations/42/toggle_status",
-                         "/api/v1/accounts/3/conversations/42/messages"]
+        assert paths == [
+            "/api/v1/accounts/3/contacts",
+            "/api/v1/accounts/3/conversations",
+            "/api/v1/accounts/3/conversations/42/messages",
+            "/api/v1/accounts/3/conversations/42/toggle_status",
+            "/api/v1/accounts/3/conversations/42/messages",
+        ]
         calls = receiver.accepted()
         assert calls[0].headers["api_access_token"] == "cw-token"
         assert calls[1].json["status"] == "pending" and calls[1].json["custom_attributes"]["reference"] == reference
@@ -145,8 +156,9 @@ def test_chatwoot_reuses_a_customer_who_is_already_a_contact(database_url, monke
         _ticket(engine, "hd-first", START)
         _ticket(engine, "hd-second", START)  # the same customer, another conversation
         _run_for(engine, Chatwoot(receiver.url, "cw-token", "3", "5"), START, minutes=2, step_seconds=5)
-        conversations = [c.json for c in receiver.accepted("/api/v1/accounts/3/conversations") if c.path.endswith(
-            "/conversations")]
+        conversations = [
+            c.json for c in receiver.accepted("/api/v1/accounts/3/conversations") if c.path.endswith("/conversations")
+        ]
         assert [c["source_id"] for c in conversations] == ["src-7", "src-7-again"]
         assert all(c["contact_id"] == 7 for c in conversations) and pending_count(engine) == 0
     finally:

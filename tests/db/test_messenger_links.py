@@ -1,4 +1,5 @@
 """Messenger account linking on real SQLite and PostgreSQL: one-time codes, one link per code."""
+
 from __future__ import annotations
 
 import hashlib
@@ -75,7 +76,9 @@ def test_codes_are_stored_hashed(database_url: str) -> None:
     issued = _code(database_url)
     with session_scope(engine_for(database_url)) as session:
         stored = session.execute(select(MessengerLinkCode)).scalars().all()
-        dump = " ".join(str(value) for row in session.execute(text("SELECT * FROM messenger_link_codes")) for value in row)
+        dump = " ".join(
+            str(value) for row in session.execute(text("SELECT * FROM messenger_link_codes")) for value in row
+        )
     assert [row.code_hash for row in stored] == [hashlib.sha256(issued.code.encode()).hexdigest()]
     assert issued.code not in dump and issued.code.lower() not in dump
 
@@ -120,22 +123,38 @@ def test_wrong_codes_in_a_row_lock_the_messenger_user_out(database_url: str) -> 
 
 def test_a_success_resets_the_wrong_code_count(database_url: str) -> None:
     now = now_utc()
-    for attempt in range(MAX_FAILURES - 1):
+    for _ in range(MAX_FAILURES - 1):
         _link(database_url, "1001", "ZZZZ22", now=now)
     assert _link(database_url, "1001", _code(database_url, now=now).code, now=now).status == "linked"
-    for attempt in range(MAX_FAILURES - 1):
+    for _ in range(MAX_FAILURES - 1):
         assert _link(database_url, "1001", "ZZZZ22", now=now).status == "unknown"
     assert _link(database_url, "1001", _code(database_url, now=now).code, now=now).status == "linked"
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("link K7Q4M2", ("link", "K7Q4M2")), ("lier k7q4m2", ("link", "K7Q4M2")), ("/link K7Q-4M2", ("link", "K7Q4M2")),
-    ("K7Q4M2", ("link", "K7Q4M2")), (" k7q4m2 ", ("link", "K7Q4M2")), ("/start K7Q4M2", ("link", "K7Q4M2")),
-    ("/link@SupportBot K7Q4M2", ("link", "K7Q4M2")), ("unlink", ("unlink", None)), ("délier", ("unlink", None)),
-    ("Délier mon compte", ("unlink", None)), ("link", ("how_to", None)), ("lier mon compte", ("how_to", None)),
-    ("thanks", None), ("merci!", None), ("123456", None), ("hello there", None), ("/start", None),
-    ("link to the billing page please", None), ("why did my renewal fail?", None),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("link K7Q4M2", ("link", "K7Q4M2")),
+        ("lier k7q4m2", ("link", "K7Q4M2")),
+        ("/link K7Q-4M2", ("link", "K7Q4M2")),
+        ("K7Q4M2", ("link", "K7Q4M2")),
+        (" k7q4m2 ", ("link", "K7Q4M2")),
+        ("/start K7Q4M2", ("link", "K7Q4M2")),
+        ("/link@SupportBot K7Q4M2", ("link", "K7Q4M2")),
+        ("unlink", ("unlink", None)),
+        ("délier", ("unlink", None)),
+        ("Délier mon compte", ("unlink", None)),
+        ("link", ("how_to", None)),
+        ("lier mon compte", ("how_to", None)),
+        ("thanks", None),
+        ("merci!", None),
+        ("123456", None),
+        ("hello there", None),
+        ("/start", None),
+        ("link to the billing page please", None),
+        ("why did my renewal fail?", None),
+    ],
+)
 def test_link_commands_are_recognised(message: str, expected) -> None:
     command = parse_command(message)
     if expected is None:

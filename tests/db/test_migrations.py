@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the tables the models declare, and the database refuses values
 outside each vocabulary (CHECK constraints), on real SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,9 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 
-VOCABULARY_COLUMNS = [(m.Subscription, "status"), (m.Subscription, "billing_cycle"), (m.Account, "edition"),
-                      (m.User, "role"), (m.Invoice, "status"), (m.PaymentAttempt, "outcome"),
-                      (m.PaymentAttempt, "failure_reason"), (m.PaymentAttempt, "triggered_by")]
+VOCABULARY_COLUMNS = [
+    (m.Subscription, "status"),
+    (m.Subscription, "billing_cycle"),
+    (m.Account, "edition"),
+    (m.User, "role"),
+    (m.Invoice, "status"),
+    (m.PaymentAttempt, "outcome"),
+    (m.PaymentAttempt, "failure_reason"),
+    (m.PaymentAttempt, "triggered_by"),
+]
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -24,9 +32,24 @@ def test_migrations_match_the_models(database_url: str) -> None:
 
 def test_every_model_is_registered_in_one_metadata() -> None:
     assert set(m.Base.metadata.tables) == {
-        "plans", "accounts", "users", "subscriptions", "payment_methods", "invoices", "payment_attempts",
-        "telephony_balances", "audit_log", "outbox_emails", "sandbox_charges", "tickets", "ticket_messages",
-        "helpdesk_deliveries", "messenger_link_codes", "messenger_links", "messenger_link_attempts"}
+        "plans",
+        "accounts",
+        "users",
+        "subscriptions",
+        "payment_methods",
+        "invoices",
+        "payment_attempts",
+        "telephony_balances",
+        "audit_log",
+        "outbox_emails",
+        "sandbox_charges",
+        "tickets",
+        "ticket_messages",
+        "helpdesk_deliveries",
+        "messenger_link_codes",
+        "messenger_links",
+        "messenger_link_attempts",
+    }
 
 
 @pytest.mark.parametrize("model, column", VOCABULARY_COLUMNS, ids=lambda v: getattr(v, "__name__", v))

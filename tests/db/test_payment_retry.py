@@ -1,4 +1,5 @@
 """Payment retries on real SQLite and PostgreSQL: one charge per invoice whatever happens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,8 +40,9 @@ def test_fifty_concurrent_retries_charge_once(database_url: str) -> None:
     assert set(outcomes) <= {"succeeded", "in_progress", "already_paid"}
     assert len(_attempts(database_url, "succeeded")) == 1
     with session_scope(engine_for(database_url)) as session:
-        subscription = session.execute(select(m.Subscription).join(m.Account)
-                                       .where(m.Account.portal == "umbrella.bitrix24.com")).scalar_one()
+        subscription = session.execute(
+            select(m.Subscription).join(m.Account).where(m.Account.portal == "umbrella.bitrix24.com")
+        ).scalar_one()
         assert subscription.status == "active" and m.utc(subscription.current_period_end) > now_utc()
         assert len(session.execute(select(m.OutboxEmail)).scalars().all()) == 1
 
@@ -98,8 +100,9 @@ class BrokenGateway:
 
 
 @pytest.mark.parametrize("error", [RuntimeError("HTTP 500"), ValueError("bad JSON"), ConnectionResetError()])
-def test_any_gateway_error_leaves_the_attempt_unknown_and_reconciliation_settles_it(database_url: str,
-                                                                                 error: Exception) -> None:
+def test_any_gateway_error_leaves_the_attempt_unknown_and_reconciliation_settles_it(
+    database_url: str, error: Exception
+) -> None:
     sandbox = SandboxGateway()
     broken = BrokenGateway(sandbox, error)
     assert _retry(database_url, broken).status == "unknown"
@@ -117,8 +120,12 @@ def test_a_pending_attempt_left_by_a_dead_process_is_reconciled_by_key(database_
     long_ago = now_utc() - timedelta(hours=1)
     with session_scope(engine_for(database_url)) as session:  # step 1 committed, then the process died
         pending = start_attempt(session, UMBRELLA, long_ago, max_per_day=3)
-    gateway.charge(amount_minor=pending.amount_minor, currency=pending.currency, card=pending.card,
-                   idempotency_key=pending.idempotency_key)  # the charge went through before it died
+    gateway.charge(
+        amount_minor=pending.amount_minor,
+        currency=pending.currency,
+        card=pending.card,
+        idempotency_key=pending.idempotency_key,
+    )  # the charge went through before it died
     assert _retry(database_url, gateway).status == "in_progress"
     assert reconcile_unknown(engine_for(database_url), gateway, now_utc()) == 1
     assert gateway.charges == 1 and len(_attempts(database_url, "succeeded")) == 1
@@ -129,7 +136,11 @@ def test_two_sandbox_processes_never_charge_one_key_twice(database_url: str) -> 
     from support.payments.port import Card
 
     card = Card("visa", "4242", 12, now_utc().year + 2)
-    results, errors = run_at_once(lambda _: SandboxGateway().charge(  # a new object each, as in another process
-        amount_minor=100, currency="EUR", card=card, idempotency_key="key-1"), 8)
+    results, errors = run_at_once(
+        lambda _: SandboxGateway().charge(  # a new object each, as in another process
+            amount_minor=100, currency="EUR", card=card, idempotency_key="key-1"
+        ),
+        8,
+    )
     assert not errors and len(results) == 8 and len(set(results)) == 1 and results[0].outcome == "succeeded"
     assert SandboxGateway().charges == 1

@@ -1,4 +1,5 @@
 """The Stripe adapter against a loopback stand-in of the Stripe endpoints it calls."""
+
 from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
@@ -17,9 +18,13 @@ from support.payments.stripe_gateway import StripeGateway
 from tests.helpers.concurrency import run_at_once
 from tests.helpers.loopback import LoopbackServer
 
-DECLINES = {"pm_insufficient": "insufficient_funds", "pm_expired": "expired_card",
-            "pm_velocity": "card_velocity_exceeded", "pm_issuer": "issuer_not_available",
-            "pm_processing": "processing_error"}
+DECLINES = {
+    "pm_insufficient": "insufficient_funds",
+    "pm_expired": "expired_card",
+    "pm_velocity": "card_velocity_exceeded",
+    "pm_issuer": "issuer_not_available",
+    "pm_processing": "processing_error",
+}
 
 
 class StripeStandIn(LoopbackServer[dict]):
@@ -34,22 +39,41 @@ class StripeStandIn(LoopbackServer[dict]):
     def respond(self, request: BaseHTTPRequestHandler, body: bytes) -> Tuple[dict, int, Any]:
         if request.command == "GET":
             query = parse_qs(urlparse(request.path).query).get("query", [""])[0]
-            found = [intent for key, (status, intent) in self.intents.items()
-                     if status == 200 and f"'{key}'" in query]
-            return {"search": query}, 200, {"object": "search_result", "data": found, "has_more": False,
-                                             "url": "/v1/payment_intents/search"}
+            found = [intent for key, (status, intent) in self.intents.items() if status == 200 and f"'{key}'" in query]
+            return (
+                {"search": query},
+                200,
+                {"object": "search_result", "data": found, "has_more": False, "url": "/v1/payment_intents/search"},
+            )
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         key = request.headers.get("Idempotency-Key")
         call = {"key": key, "form": form, "auth": request.headers.get("Authorization")}
         method = form.get("payment_method", "")
         if key not in self.intents:
             if method in DECLINES:
-                self.intents[key] = (402, {"error": {"type": "card_error", "code": "card_declined",
-                                                     "decline_code": DECLINES[method], "message": "declined"}})
+                self.intents[key] = (
+                    402,
+                    {
+                        "error": {
+                            "type": "card_error",
+                            "code": "card_declined",
+                            "decline_code": DECLINES[method],
+                            "message": "declined",
+                        }
+                    },
+                )
             else:
-                self.intents[key] = (200, {"id": f"pi_{len(self.intents) + 1}", "object": "payment_intent",
-                                           "status": "succeeded", "amount": int(form["amount"]),
-                                           "currency": form["currency"], "metadata": {"attempt_key": key}})
+                self.intents[key] = (
+                    200,
+                    {
+                        "id": f"pi_{len(self.intents) + 1}",
+                        "object": "payment_intent",
+                        "status": "succeeded",
+                        "amount": int(form["amount"]),
+                        "currency": form["currency"],
+                        "metadata": {"attempt_key": key},
+                    },
+                )
         if method == "pm_500":
             return call, 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}
         status, answer = self.intents[key]
@@ -84,14 +108,21 @@ def test_a_charge_sends_amount_currency_and_idempotency_key(stripe: StripeStandI
     assert again.reference == "pi_1"  # the same key is the same charge
 
 
-@pytest.mark.parametrize("method, reason", [
-    ("pm_insufficient", "insufficient_funds"), ("pm_expired", "card_expired"), ("pm_velocity", "card_limit_reached"),
-    ("pm_issuer", "issuer_unavailable"), ("pm_processing", "payment_system_error"),
-])
+@pytest.mark.parametrize(
+    "method, reason",
+    [
+        ("pm_insufficient", "insufficient_funds"),
+        ("pm_expired", "card_expired"),
+        ("pm_velocity", "card_limit_reached"),
+        ("pm_issuer", "issuer_unavailable"),
+        ("pm_processing", "payment_system_error"),
+    ],
+)
 def test_declines_map_to_the_five_reasons(stripe: StripeStandIn, method: str, reason: str) -> None:
     card = Card("visa", "0002", 12, 2099, "cus_123", method)
-    result = StripeGateway("sk_test", stripe.url).charge(amount_minor=100, currency="EUR", card=card,
-                                                         idempotency_key=f"k-{method}")
+    result = StripeGateway("sk_test", stripe.url).charge(
+        amount_minor=100, currency="EUR", card=card, idempotency_key=f"k-{method}"
+    )
     assert (result.outcome, result.failure_reason) == ("failed", reason)
 
 
@@ -106,28 +137,47 @@ def test_a_lost_answer_is_a_timeout_and_lookup_finds_the_charge(stripe: StripeSt
 
 def test_concurrent_retries_through_stripe_charge_once(database_url: str, stripe: StripeStandIn) -> None:
     with session_scope(engine_for(database_url)) as session:
-        account_id = session.execute(select(m.User.account_id).where(m.User.email == "admin@umbrella.example")).scalar_one()
-        session.execute(update(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id)
-                        .values(gateway_customer="cus_umbrella", gateway_method="pm_ok"))
+        account_id = session.execute(
+            select(m.User.account_id).where(m.User.email == "admin@umbrella.example")
+        ).scalar_one()
+        session.execute(
+            update(m.PaymentMethod)
+            .where(m.PaymentMethod.account_id == account_id)
+            .values(gateway_customer="cus_umbrella", gateway_method="pm_ok")
+        )
     gateway = StripeGateway("sk_test", stripe.url)
-    outcomes, errors = run_at_once(lambda _: retry_payment(engine_for(database_url), gateway, "admin@umbrella.example",
-                                                         "tab", "en", now_utc(), 3).status, 20)
+    outcomes, errors = run_at_once(
+        lambda _: retry_payment(
+            engine_for(database_url), gateway, "admin@umbrella.example", "tab", "en", now_utc(), 3
+        ).status,
+        20,
+    )
     assert not errors and len(outcomes) == 20 and outcomes.count("succeeded") == 1
     assert len(stripe.charges) == 1
     assert stripe.charges[0]["form"]["amount"] == "9900" and stripe.charges[0]["key"].startswith("invoice-")
     assert reconcile_unknown(engine_for(database_url), gateway, now_utc()) == 0
 
 
-def test_a_stripe_api_error_after_the_charge_is_reconciled_never_charged_twice(database_url: str,
-                                                                                stripe: StripeStandIn) -> None:
+def test_a_stripe_api_error_after_the_charge_is_reconciled_never_charged_twice(
+    database_url: str, stripe: StripeStandIn
+) -> None:
     """Stripe answers 500 (APIError) though it charged: the attempt is unknown, then settled by key."""
     with session_scope(engine_for(database_url)) as session:
-        account_id = session.execute(select(m.User.account_id).where(m.User.email == "admin@umbrella.example")).scalar_one()
-        session.execute(update(m.PaymentMethod).where(m.PaymentMethod.account_id == account_id)
-                        .values(gateway_customer="cus_umbrella", gateway_method="pm_500"))
+        account_id = session.execute(
+            select(m.User.account_id).where(m.User.email == "admin@umbrella.example")
+        ).scalar_one()
+        session.execute(
+            update(m.PaymentMethod)
+            .where(m.PaymentMethod.account_id == account_id)
+            .values(gateway_customer="cus_umbrella", gateway_method="pm_500")
+        )
     gateway = StripeGateway("sk_test", stripe.url)
-    retry = lambda: retry_payment(engine_for(database_url), gateway, "admin@umbrella.example", "tab", "en",  # noqa: E731
-                                  now_utc(), 3).status
+
+    def retry() -> str:
+        return retry_payment(
+            engine_for(database_url), gateway, "admin@umbrella.example", "tab", "en", now_utc(), 3
+        ).status
+
     assert retry() == "unknown"
     assert retry() == "in_progress" and len(stripe.charges) == 1
     assert reconcile_unknown(engine_for(database_url), gateway, now_utc()) == 1

@@ -1,4 +1,5 @@
 """The subscription services on a real SQLite file and the real PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,16 +28,24 @@ def _view(url: str, email: str):
 def test_demo_accounts_read_as_the_readme_says(database_url: str) -> None:
     now = now_utc()
     acme = _view(database_url, "admin@acme.example")
-    assert (acme.status, acme.plan_name, acme.billing_cycle, acme.last_failure_reason) == \
-           ("past_due", "Professional", "monthly", "card_expired")
+    assert (acme.status, acme.plan_name, acme.billing_cycle, acme.last_failure_reason) == (
+        "past_due",
+        "Professional",
+        "monthly",
+        "card_expired",
+    )
     assert acme.card.expired(now)
     assert acme.grace_end.date() == (acme.first_failure_at + timedelta(days=product().grace_days)).date()
     assert acme.grace_days_left(now) == product().grace_days - 3
     member = _view(database_url, "MEMBER@acme.example")
     assert (member.role, member.admin_email, member.account_id) == ("member", "admin@acme.example", acme.account_id)
     globex = _view(database_url, "admin@globex.example")
-    assert (globex.status, globex.billing_cycle, globex.telephony_minor, globex.telephony_currency) == \
-           ("active", "yearly", 3500, "EUR")
+    assert (globex.status, globex.billing_cycle, globex.telephony_minor, globex.telephony_currency) == (
+        "active",
+        "yearly",
+        3500,
+        "EUR",
+    )
     assert 230 < (globex.period_end - now).days < 250
     initech = _view(database_url, "admin@initech.example")
     assert initech.status == "free" and initech.over_free_limits and initech.failed_attempts == 3
@@ -61,15 +70,16 @@ def test_cancel_is_recorded_once_with_audit_and_email(database_url: str) -> None
     assert first.status == "done" and second.status == "already"
     assert first.effective == second.effective == _view(database_url, "admin@globex.example").period_end
     with session_scope(engine) as session:
-        subscription = session.execute(select(m.Subscription).join(m.Account)
-                                       .where(m.Account.portal == "globex.bitrix24.com")).scalar_one()
+        subscription = session.execute(
+            select(m.Subscription).join(m.Account).where(m.Account.portal == "globex.bitrix24.com")
+        ).scalar_one()
         assert subscription.cancel_at_period_end and not subscription.auto_renew
         audit = session.execute(select(m.AuditLog)).scalars().all()
-        assert [(a.action, a.actor_email, a.conversation_id) for a in audit] == \
-               [("subscription.cancel", "admin@globex.example", "conv-1")]
+        assert [(a.action, a.actor_email, a.conversation_id) for a in audit] == [
+            ("subscription.cancel", "admin@globex.example", "conv-1")
+        ]
         email = session.execute(select(m.OutboxEmail)).scalar_one()
-        assert (email.to_email, email.template, email.language) == \
-               ("admin@globex.example", "cancel_confirmation", "en")
+        assert (email.to_email, email.template, email.language) == ("admin@globex.example", "cancel_confirmation", "en")
 
 
 def test_only_the_admin_of_a_cloud_paid_plan_can_cancel(database_url: str) -> None:

@@ -4,6 +4,7 @@ Two real conversations ask for a person; an agent signs in (a wrong password fir
 the queue oldest first, opens the acme one, assigns it, replies (the reply reaches the conversation's
 tracker) and resolves it. Screenshots go to tests/artifacts/.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,15 @@ import requests
 from support.identity import issue_token
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AGENT = ("agent", "agent-dev-password")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 15_000
@@ -46,8 +54,10 @@ def _bot_texts(assistant, sender: str) -> List[str]:
 
 def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
-                    "the agent console test needs a real browser and never downloads one")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
+            "the agent console test needs a real browser and never downloads one"
+        )
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError as error:  # pragma: no cover - the lock file pins playwright
@@ -55,8 +65,12 @@ def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     acme_sender, french_sender = f"console-acme-{uuid.uuid4().hex}", f"console-fr-{uuid.uuid4().hex}"
-    acme = _handoff(assistant, ["why did my renewal fail?", "I want to talk to a human"], acme_sender,
-                    {"token": issue_token("admin@acme.example"), "locale": "en-US"})
+    acme = _handoff(
+        assistant,
+        ["why did my renewal fail?", "I want to talk to a human"],
+        acme_sender,
+        {"token": issue_token("admin@acme.example"), "locale": "en-US"},
+    )
     french = _handoff(assistant, ["je voudrais parler à un conseiller"], french_sender, {"locale": "fr-FR"})
     reply = f"Hello, this is the support team: please update the expired card <i>{uuid.uuid4().hex[:6]}</i>"
 
@@ -87,7 +101,8 @@ def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
             expect(acme_row).to_be_visible()
             expect(french_row).to_be_visible()
             order = page.locator('[data-testid="queue-item"]').evaluate_all(
-                "rows => rows.map(row => row.dataset.reference)")
+                "rows => rows.map(row => row.dataset.reference)"
+            )
             assert order.index(acme) < order.index(french), order
             expect(acme_row.get_by_test_id("ticket-language")).to_have_text("EN")
             expect(french_row.get_by_test_id("ticket-language")).to_have_text("FR")
@@ -101,11 +116,18 @@ def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
             expect(ticket.get_by_test_id("ticket-meta")).to_contain_text(acme)
             expect(acme_row).to_have_attribute("aria-current", "true")
             expect(page.get_by_test_id("ticket-facts")).to_contain_text("Professional")
-            summary = page.get_by_test_id("ticket-headline").inner_text() + "\n" + \
-                page.get_by_test_id("ticket-facts").inner_text()
-            assert "expir" in summary.lower(), f"the summary does not give the failure reason (card expired):\n{summary}"
+            summary = (
+                page.get_by_test_id("ticket-headline").inner_text()
+                + "\n"
+                + page.get_by_test_id("ticket-facts").inner_text()
+            )
+            assert "expir" in summary.lower(), (
+                f"the summary does not give the failure reason (card expired):\n{summary}"
+            )
             transcript = page.get_by_test_id("transcript")
-            expect(transcript.locator('[data-author="customer"]', has_text="I want to talk to a human")).to_have_count(1)
+            expect(transcript.locator('[data-author="customer"]', has_text="I want to talk to a human")).to_have_count(
+                1
+            )
             page.screenshot(path=str(ARTIFACTS / "agent-console-3-ticket.png"), full_page=True)
 
             # Assign it to me, reply with Ctrl+Enter: the reply, shown as plain text, in the transcript.

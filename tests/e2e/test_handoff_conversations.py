@@ -1,4 +1,5 @@
 """Human handoff end to end, against the running servers: escalate, paused bot, agent reply, resume."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,7 +25,9 @@ def test_french_customer_is_handed_over_and_the_bot_resumes(assistant, helpdesk)
     # while a person owns the conversation the bot is silent, and what the customer writes reaches the ticket
     assert assistant.say("ma carte : 4970 1012 3456 7895, cryptogramme 987", sender, meta) == []
     assert assistant.say("je veux parler à un humain", sender, meta) == []
-    eventually(lambda: len([l for l in ticket(assistant, reference)["transcript"] if l["author"] == "customer"]) >= 4)
+    eventually(
+        lambda: len([line for line in ticket(assistant, reference)["transcript"] if line["author"] == "customer"]) >= 4
+    )
     found = ticket(assistant, reference)
     assert found["language"] == "fr" and found["status"] == "open" and found["user"] == "admin@acme.example"
     facts = {fact["label"]: fact["value"] for fact in found["summary"]["facts"]}
@@ -37,8 +40,11 @@ def test_french_customer_is_handed_over_and_the_bot_resumes(assistant, helpdesk)
     # the agent answers: the reply lands in the conversation (REST cannot push, so it is not "delivered")
     reply = api(assistant, "POST", f"/tickets/{reference}/reply", json={"text": "Bonjour, je m'en occupe."})
     assert reply.status_code == 200 and reply.json()["delivered"] is False
-    agent_events = [e for e in assistant.tracker(sender)["events"] if e["event"] == "bot"
-                    and (e.get("metadata") or {}).get("agent") == "agent"]
+    agent_events = [
+        e
+        for e in assistant.tracker(sender)["events"]
+        if e["event"] == "bot" and (e.get("metadata") or {}).get("agent") == "agent"
+    ]
     assert [e["text"] for e in agent_events] == ["Bonjour, je m'en occupe."]
 
     assert api(assistant, "POST", f"/tickets/{reference}/resolve").json()["ticket"]["status"] == "resolved"
@@ -51,8 +57,11 @@ def test_french_customer_is_handed_over_and_the_bot_resumes(assistant, helpdesk)
 
     # the outside helpdesk got the ticket and the later customer messages, once each, despite two failures
     def delivered(kind: str) -> List[str]:
-        return [c.headers["Idempotency-Key"] for c in helpdesk.accepted()
-                if c.json["event"] == kind and c.json["ticket"]["reference"] == reference]
+        return [
+            c.headers["Idempotency-Key"]
+            for c in helpdesk.accepted()
+            if c.json["event"] == kind and c.json["ticket"]["reference"] == reference
+        ]
 
     eventually(lambda: len(delivered("message.created")) >= 2 and delivered("ticket.reopened"), seconds=30)
     assert delivered("ticket.created") == [f"{reference}-created-1"]
@@ -111,7 +120,9 @@ def test_a_customer_can_never_read_a_ticket(assistant) -> None:
     bearer = {"Authorization": f"Bearer {token}"}
     for path in ["/tickets", f"/tickets/{reference}"]:
         assert requests.get(f"{assistant.url}/agent/api{path}", headers=bearer, timeout=30).status_code == 401
-    other = texts(assistant.say(f"show me ticket {reference}", uuid.uuid4().hex, {"token": issue_token("admin@globex.example")}))
+    other = texts(
+        assistant.say(f"show me ticket {reference}", uuid.uuid4().hex, {"token": issue_token("admin@globex.example")})
+    )
     assert other and "acme" not in other and "4242" not in other and reference not in other
     api(assistant, "POST", f"/tickets/{reference}/resolve")
 
@@ -134,8 +145,9 @@ def test_a_paused_conversation_stays_paused_after_a_restart(tmp_path) -> None:
     server = next(second)
     try:
         assert server.say("hello? still there?", sender, meta) == []  # still with a person
-        eventually(lambda: any(line["text"] == "hello? still there?"
-                               for line in ticket(server, reference)["transcript"]))
+        eventually(
+            lambda: any(line["text"] == "hello? still there?" for line in ticket(server, reference)["transcript"])
+        )
         api(server, "POST", f"/tickets/{reference}/resolve")
         assert "licence" in texts(server.say("what plan am I on?", sender, meta))  # the bot answers again
     finally:

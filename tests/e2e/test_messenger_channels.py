@@ -5,6 +5,7 @@ three channels switched on by their environment variables and their API bases po
 loopback stand-in (tests/platform_standin.py). Webhooks are posted in the platforms' own formats,
 signed the way each platform signs them (computed here, independently of channels/signatures.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,15 @@ FACEBOOK_APP_SECRET = "fb-app-secret-" + uuid.uuid4().hex
 FACEBOOK_VERIFY = "fb-verify-" + uuid.uuid4().hex
 SLACK_TOKEN = "xoxb-standin-" + uuid.uuid4().hex
 SLACK_SECRET = "slack-signing-" + uuid.uuid4().hex
-SECRETS = (TELEGRAM_TOKEN, TELEGRAM_SECRET, FACEBOOK_TOKEN, FACEBOOK_APP_SECRET, FACEBOOK_VERIFY, SLACK_TOKEN,
-           SLACK_SECRET)
+SECRETS = (
+    TELEGRAM_TOKEN,
+    TELEGRAM_SECRET,
+    FACEBOOK_TOKEN,
+    FACEBOOK_APP_SECRET,
+    FACEBOOK_VERIFY,
+    SLACK_TOKEN,
+    SLACK_SECRET,
+)
 PAGE_ID = "104857600000001"
 RENEWAL = "why did my renewal fail?"
 _ids = itertools.count(int(time.time()) % 100_000 * 1000)
@@ -58,40 +66,72 @@ def standin() -> Iterator[PlatformStandIn]:
 def messenger(standin: PlatformStandIn, tmp_path_factory) -> Iterator[Assistant]:
     database = tmp_path_factory.mktemp("messengers") / "assistant.db"
     prepare_database(f"sqlite:///{database}")
-    env = {"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "TELEGRAM_API_BASE": standin.telegram_base,
-           "FACEBOOK_PAGE_ACCESS_TOKEN": FACEBOOK_TOKEN, "FACEBOOK_APP_SECRET": FACEBOOK_APP_SECRET,
-           "FACEBOOK_VERIFY_TOKEN": FACEBOOK_VERIFY, "FACEBOOK_API_BASE": standin.facebook_base,
-           "SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SECRET, "SLACK_API_BASE": standin.slack_base}
+    env = {
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE": standin.telegram_base,
+        "FACEBOOK_PAGE_ACCESS_TOKEN": FACEBOOK_TOKEN,
+        "FACEBOOK_APP_SECRET": FACEBOOK_APP_SECRET,
+        "FACEBOOK_VERIFY_TOKEN": FACEBOOK_VERIFY,
+        "FACEBOOK_API_BASE": standin.facebook_base,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SLACK_API_BASE": standin.slack_base,
+    }
     yield from start_assistant(RASA_PORT, ACTIONS_PORT, f"sqlite:///{database}", database, extra_env=env)
 
 
 # --- the platforms' requests ---------------------------------------------------------------------
 
+
 def telegram_update(chat: int, text: str, language: str = "en", update_id: Optional[int] = None) -> Dict[str, Any]:
     user = {"id": chat, "is_bot": False, "first_name": "Camille", "language_code": language}
-    return {"update_id": update_id or new_id(),
-            "message": {"message_id": new_id(), "from": user, "date": int(time.time()),
-                        "chat": {"id": chat, "first_name": "Camille", "type": "private"}, "text": text}}
+    return {
+        "update_id": update_id or new_id(),
+        "message": {
+            "message_id": new_id(),
+            "from": user,
+            "date": int(time.time()),
+            "chat": {"id": chat, "first_name": "Camille", "type": "private"},
+            "text": text,
+        },
+    }
 
 
 def telegram_click(chat: int, data: str, language: str = "en") -> Dict[str, Any]:
     user = {"id": chat, "is_bot": False, "first_name": "Camille", "language_code": language}
-    return {"update_id": new_id(),
-            "callback_query": {"id": str(new_id()), "from": user, "chat_instance": "-4242", "data": data,
-                               "message": {"message_id": new_id(), "date": int(time.time()), "text": "…",
-                                           "from": {"id": 7000000001, "is_bot": True, "first_name": "Support"},
-                                           "chat": {"id": chat, "first_name": "Camille", "type": "private"}}}}
+    return {
+        "update_id": new_id(),
+        "callback_query": {
+            "id": str(new_id()),
+            "from": user,
+            "chat_instance": "-4242",
+            "data": data,
+            "message": {
+                "message_id": new_id(),
+                "date": int(time.time()),
+                "text": "…",
+                "from": {"id": 7000000001, "is_bot": True, "first_name": "Support"},
+                "chat": {"id": chat, "first_name": "Camille", "type": "private"},
+            },
+        },
+    }
 
 
-def post_telegram(assistant: Assistant, update: Dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET
-                  ) -> requests.Response:
+def post_telegram(
+    assistant: Assistant, update: Dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET
+) -> requests.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return requests.post(f"{assistant.url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=90)
 
 
-def facebook_event(psid: str, text: str = "", quick_reply: Optional[str] = None,
-                   postback: Optional[str] = None, mid: Optional[str] = None) -> Dict[str, Any]:
+def facebook_event(
+    psid: str,
+    text: str = "",
+    quick_reply: Optional[str] = None,
+    postback: Optional[str] = None,
+    mid: Optional[str] = None,
+) -> Dict[str, Any]:
     now = int(time.time() * 1000)
     event: Dict[str, Any] = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now}
     if postback:
@@ -107,25 +147,46 @@ def post_facebook(assistant: Assistant, body: Dict[str, Any], signature: Optiona
     raw = json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if signature == "valid":
-        headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(FACEBOOK_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        headers["X-Hub-Signature-256"] = (
+            "sha256=" + hmac.new(FACEBOOK_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        )
     elif signature is not None:
         headers["X-Hub-Signature-256"] = signature
     return requests.post(f"{assistant.url}/webhooks/facebook/webhook", data=raw, headers=headers, timeout=30)
 
 
-def slack_event(user: str, text: str, channel: Optional[str] = None, event_id: Optional[str] = None,
-                **extra: Any) -> Dict[str, Any]:
+def slack_event(
+    user: str, text: str, channel: Optional[str] = None, event_id: Optional[str] = None, **extra: Any
+) -> Dict[str, Any]:
     ts = f"{time.time():.6f}"
-    event = {"type": "message", "channel": channel or f"D{user[1:]}", "user": user, "text": text, "ts": ts,
-             "event_ts": ts, "channel_type": "im", **extra}
-    return {"token": "legacy-verification-token", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
-            "event": event, "type": "event_callback", "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()), "authorizations": [{"team_id": "T0STANDIN", "user_id": "U0BOT",
-                                                                "is_bot": True}]}
+    event = {
+        "type": "message",
+        "channel": channel or f"D{user[1:]}",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+        **extra,
+    }
+    return {
+        "token": "legacy-verification-token",
+        "team_id": "T0STANDIN",
+        "api_app_id": "A0STANDIN",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T0STANDIN", "user_id": "U0BOT", "is_bot": True}],
+    }
 
 
-def slack_headers(raw: bytes, timestamp: Optional[int] = None, signature: Optional[str] = "valid",
-                  content_type: str = "application/json") -> Dict[str, str]:
+def slack_headers(
+    raw: bytes,
+    timestamp: Optional[int] = None,
+    signature: Optional[str] = "valid",
+    content_type: str = "application/json",
+) -> Dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}
     if signature == "valid":
@@ -136,31 +197,56 @@ def slack_headers(raw: bytes, timestamp: Optional[int] = None, signature: Option
     return headers
 
 
-def post_slack(assistant: Assistant, body: Dict[str, Any], timestamp: Optional[int] = None,
-               signature: Optional[str] = "valid", headers: Optional[Dict[str, str]] = None) -> requests.Response:
+def post_slack(
+    assistant: Assistant,
+    body: Dict[str, Any],
+    timestamp: Optional[int] = None,
+    signature: Optional[str] = "valid",
+    headers: Optional[Dict[str, str]] = None,
+) -> requests.Response:
     raw = json.dumps(body).encode()
-    return requests.post(f"{assistant.url}/webhooks/slack/webhook", data=raw,
-                         headers={**slack_headers(raw, timestamp, signature), **(headers or {})}, timeout=30)
+    return requests.post(
+        f"{assistant.url}/webhooks/slack/webhook",
+        data=raw,
+        headers={**slack_headers(raw, timestamp, signature), **(headers or {})},
+        timeout=30,
+    )
 
 
 def slack_click(assistant: Assistant, user: str, value: str, signature: Optional[str] = "valid") -> requests.Response:
     channel = f"D{user[1:]}"
-    payload = {"type": "block_actions", "user": {"id": user, "username": "camille", "team_id": "T0STANDIN"},
-               "api_app_id": "A0STANDIN", "token": "legacy-verification-token", "trigger_id": uuid.uuid4().hex,
-               "team": {"id": "T0STANDIN", "domain": "acme"},
-               "container": {"type": "message", "message_ts": "1.2", "channel_id": channel, "is_ephemeral": False},
-               "channel": {"id": channel, "name": "directmessage"},
-               "response_url": "https://hooks.slack.com/actions/T0/1/x",
-               "actions": [{"action_id": "button_0", "block_id": "b1", "type": "button", "value": value,
-                            "text": {"type": "plain_text", "text": "…", "emoji": True},
-                            "action_ts": f"{time.time():.6f}"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "camille", "team_id": "T0STANDIN"},
+        "api_app_id": "A0STANDIN",
+        "token": "legacy-verification-token",
+        "trigger_id": uuid.uuid4().hex,
+        "team": {"id": "T0STANDIN", "domain": "acme"},
+        "container": {"type": "message", "message_ts": "1.2", "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": "directmessage"},
+        "response_url": "https://hooks.slack.com/actions/T0/1/x",
+        "actions": [
+            {
+                "action_id": "button_0",
+                "block_id": "b1",
+                "type": "button",
+                "value": value,
+                "text": {"type": "plain_text", "text": "…", "emoji": True},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     raw = urlencode({"payload": json.dumps(payload)}).encode()
-    return requests.post(f"{assistant.url}/webhooks/slack/interactive", data=raw, timeout=30,
-                         headers=slack_headers(raw, signature=signature,
-                                               content_type="application/x-www-form-urlencoded"))
+    return requests.post(
+        f"{assistant.url}/webhooks/slack/interactive",
+        data=raw,
+        timeout=30,
+        headers=slack_headers(raw, signature=signature, content_type="application/x-www-form-urlencoded"),
+    )
 
 
 # --- what came back ----------------------------------------------------------------------------------
+
 
 def user_events(assistant: Assistant, sender: str) -> List[dict]:
     return [event for event in assistant.tracker(sender)["events"] if event["event"] == "user"]
@@ -177,10 +263,12 @@ def texts_after_sentinel(assistant: Assistant, sender: str, post_sentinel: Calla
     deadline = time.monotonic() + 60
     while True:
         events = assistant.tracker(sender)["events"]
-        last_user = max((n for n, e in enumerate(events) if e["event"] == "user" and e.get("text") == SENTINEL),
-                        default=None)
-        if last_user is not None and any(e["event"] == "action" and e.get("name") == "action_listen"
-                                         for e in events[last_user:]):
+        last_user = max(
+            (n for n, e in enumerate(events) if e["event"] == "user" and e.get("text") == SENTINEL), default=None
+        )
+        if last_user is not None and any(
+            e["event"] == "action" and e.get("name") == "action_listen" for e in events[last_user:]
+        ):
             return [e["text"] for e in events if e["event"] == "user"]
         if time.monotonic() > deadline:
             pytest.fail(f"{sender}: the sentinel was not answered")
@@ -200,8 +288,9 @@ def wait_turns(assistant: Assistant, sender: str, turns: int, timeout: float = 6
     while True:
         events = assistant.tracker(sender)["events"]
         users = [index for index, event in enumerate(events) if event["event"] == "user"]
-        if len(users) >= turns and any(e["event"] == "action" and e.get("name") == "action_listen"
-                                       for e in events[users[-1]:]):
+        if len(users) >= turns and any(
+            e["event"] == "action" and e.get("name") == "action_listen" for e in events[users[-1] :]
+        ):
             return events
         if time.monotonic() > deadline:
             pytest.fail(f"{sender}: {len(users)} of {turns} turns answered")
@@ -209,8 +298,9 @@ def wait_turns(assistant: Assistant, sender: str, turns: int, timeout: float = 6
 
 
 def to_telegram(chat: int, method: str = "sendMessage") -> Callable[[Call], bool]:
-    return lambda call: (call.platform == "telegram" and call.method == method
-                         and str((call.body or {}).get("chat_id")) == str(chat))
+    return lambda call: (
+        call.platform == "telegram" and call.method == method and str((call.body or {}).get("chat_id")) == str(chat)
+    )
 
 
 def to_facebook(psid: str) -> Callable[[Call], bool]:
@@ -226,6 +316,7 @@ def texts(calls: List[Call]) -> str:
 
 
 # --- Telegram ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("language, text, greeting", [("fr", "bonjour", "Bonjour"), ("en", "hello", "Hi")])
 def test_telegram_answers_in_the_users_language(messenger, standin, language, text, greeting) -> None:
@@ -249,8 +340,9 @@ def test_telegram_buttons_are_an_inline_keyboard_and_a_click_sends_the_payload(m
     payload = keyboard[0][0]["callback_data"]
     click = telegram_click(chat, payload, "fr")
     assert post_telegram(messenger, click).status_code == 200
-    acknowledged = standin.calls_for(lambda c: c.method == "answerCallbackQuery"
-                                     and c.body.get("callback_query_id") == click["callback_query"]["id"])
+    acknowledged = standin.calls_for(
+        lambda c: c.method == "answerCallbackQuery" and c.body.get("callback_query_id") == click["callback_query"]["id"]
+    )
     assert len(acknowledged) == 1
     assert user_events(messenger, f"telegram-{chat}")[-1]["text"] == payload
     assert len(standin.calls_for(to_telegram(chat))) > len(with_buttons)
@@ -262,10 +354,12 @@ def test_telegram_refuses_a_missing_or_forged_secret(messenger, standin, secret)
     answer = post_telegram(messenger, telegram_update(chat, "hello"), secret=secret)
     assert answer.status_code == 401
     sender = f"telegram-{chat}"
-    assert texts_after_sentinel(messenger, sender, lambda t: post_telegram(messenger, telegram_update(chat, t))) \
-        == [SENTINEL]
-    assert len(standin.wait_for(to_telegram(chat), sentinel_replies(messenger, sender))) \
-        == sentinel_replies(messenger, sender)
+    assert texts_after_sentinel(messenger, sender, lambda t: post_telegram(messenger, telegram_update(chat, t))) == [
+        SENTINEL
+    ]
+    assert len(standin.wait_for(to_telegram(chat), sentinel_replies(messenger, sender))) == sentinel_replies(
+        messenger, sender
+    )
 
 
 def test_telegram_processes_a_redelivered_update_once(messenger, standin) -> None:
@@ -280,13 +374,18 @@ def test_telegram_processes_a_redelivered_update_once(messenger, standin) -> Non
 
 # --- Messenger -------------------------------------------------------------------------------------------
 
+
 def test_facebook_subscription_check(messenger) -> None:
     url = f"{messenger.url}/webhooks/facebook/webhook"
-    ok = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": FACEBOOK_VERIFY,
-                                   "hub.challenge": "1158201444"}, timeout=10)
+    ok = requests.get(
+        url,
+        params={"hub.mode": "subscribe", "hub.verify_token": FACEBOOK_VERIFY, "hub.challenge": "1158201444"},
+        timeout=10,
+    )
     assert (ok.status_code, ok.text) == (200, "1158201444")
-    wrong = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "guess",
-                                      "hub.challenge": "1158201444"}, timeout=10)
+    wrong = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"}, timeout=10
+    )
     assert wrong.status_code == 403 and "1158201444" not in wrong.text
 
 
@@ -308,8 +407,9 @@ def test_facebook_buttons_are_quick_replies_and_a_tap_sends_the_payload(messenge
     with_buttons = [c for c in standin.calls_for(to_facebook(psid)) if "quick_replies" in c.body["message"]]
     assert with_buttons and "cancel" in with_buttons[0].text
     replies = with_buttons[0].body["message"]["quick_replies"]
-    assert all(r["content_type"] == "text" and 0 < len(r["title"]) <= 20 and r["payload"].startswith("/")
-               for r in replies), replies
+    assert all(
+        r["content_type"] == "text" and 0 < len(r["title"]) <= 20 and r["payload"].startswith("/") for r in replies
+    ), replies
     post_facebook(messenger, facebook_event(psid, replies[0]["title"], quick_reply=replies[0]["payload"]))
     post_facebook(messenger, facebook_event(psid, postback="/greet"))
     events = wait_turns(messenger, f"facebook-{psid}", 3)
@@ -324,10 +424,12 @@ def test_facebook_refuses_a_missing_or_forged_signature(messenger, standin, sign
         signature = "sha256=" + hmac.new(b"not-the-app-secret", json.dumps(body).encode(), hashlib.sha256).hexdigest()
     assert post_facebook(messenger, body, signature=signature).status_code == 401
     sender = f"facebook-{psid}"
-    assert texts_after_sentinel(messenger, sender, lambda t: post_facebook(messenger, facebook_event(psid, t))) \
-        == [SENTINEL]
-    assert len(standin.wait_for(to_facebook(psid), sentinel_replies(messenger, sender))) \
-        == sentinel_replies(messenger, sender)
+    assert texts_after_sentinel(messenger, sender, lambda t: post_facebook(messenger, facebook_event(psid, t))) == [
+        SENTINEL
+    ]
+    assert len(standin.wait_for(to_facebook(psid), sentinel_replies(messenger, sender))) == sentinel_replies(
+        messenger, sender
+    )
 
 
 def test_facebook_processes_a_redelivered_message_once(messenger, standin) -> None:
@@ -335,8 +437,9 @@ def test_facebook_processes_a_redelivered_message_once(messenger, standin) -> No
     body = facebook_event(psid, "hello", mid=f"m_{uuid.uuid4().hex}")
     assert post_facebook(messenger, body).status_code == 200
     assert post_facebook(messenger, body).status_code == 200
-    assert texts_after_sentinel(messenger, f"facebook-{psid}",
-                                lambda t: post_facebook(messenger, facebook_event(psid, t))) == ["hello", SENTINEL]
+    assert texts_after_sentinel(
+        messenger, f"facebook-{psid}", lambda t: post_facebook(messenger, facebook_event(psid, t))
+    ) == ["hello", SENTINEL]
 
 
 def test_facebook_ignores_the_pages_own_echoes(messenger, standin) -> None:
@@ -344,15 +447,20 @@ def test_facebook_ignores_the_pages_own_echoes(messenger, standin) -> None:
     body = facebook_event(psid, "hello")
     body["entry"][0]["messaging"][0]["message"]["is_echo"] = True
     assert post_facebook(messenger, body).status_code == 200
-    assert texts_after_sentinel(messenger, f"facebook-{psid}",
-                                lambda t: post_facebook(messenger, facebook_event(psid, t))) == [SENTINEL]
+    assert texts_after_sentinel(
+        messenger, f"facebook-{psid}", lambda t: post_facebook(messenger, facebook_event(psid, t))
+    ) == [SENTINEL]
 
 
 # --- Slack -----------------------------------------------------------------------------------------------
 
+
 def test_slack_url_verification(messenger) -> None:
-    body = {"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-            "type": "url_verification"}
+    body = {
+        "token": "legacy",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
     answer = post_slack(messenger, body)
     assert answer.status_code == 200 and answer.json() == {"challenge": body["challenge"]}
     assert post_slack(messenger, body, signature=None).status_code == 401
@@ -379,8 +487,9 @@ def test_slack_buttons_are_blocks_and_a_click_sends_the_value(messenger, standin
     assert blocks[0]["type"] == "section" and "résilier" in blocks[0]["text"]["text"]
     actions = [block for block in blocks if block["type"] == "actions"]
     buttons = actions[0]["elements"]
-    assert all(b["type"] == "button" and b["value"].startswith("/") and b["text"]["type"] == "plain_text"
-               for b in buttons), buttons
+    assert all(
+        b["type"] == "button" and b["value"].startswith("/") and b["text"]["type"] == "plain_text" for b in buttons
+    ), buttons
     assert len({b["action_id"] for b in buttons}) == len(buttons)
     assert slack_click(messenger, user, buttons[0]["value"], signature=None).status_code == 401
     assert slack_click(messenger, user, buttons[0]["value"]).status_code == 200
@@ -406,8 +515,9 @@ def test_slack_refuses_bad_signatures_and_stale_timestamps(messenger, standin, c
     assert answer.status_code == 401
     sender = f"slack-{user}"
     assert texts_after_sentinel(messenger, sender, lambda t: post_slack(messenger, slack_event(user, t))) == [SENTINEL]
-    assert len(standin.wait_for(to_slack(f"D{user[1:]}"), sentinel_replies(messenger, sender))) \
-        == sentinel_replies(messenger, sender)
+    assert len(standin.wait_for(to_slack(f"D{user[1:]}"), sentinel_replies(messenger, sender))) == sentinel_replies(
+        messenger, sender
+    )
 
 
 def test_slack_processes_a_retried_event_once_and_ignores_bots(messenger, standin) -> None:
@@ -420,15 +530,19 @@ def test_slack_processes_a_retried_event_once_and_ignores_bots(messenger, standi
     assert post_slack(messenger, bot).status_code == 200
     edited = slack_event(user, "hello again", subtype="message_changed")
     assert post_slack(messenger, edited).status_code == 200
-    assert texts_after_sentinel(messenger, f"slack-{user}",
-                                lambda t: post_slack(messenger, slack_event(user, t))) == ["hello", SENTINEL]
+    assert texts_after_sentinel(messenger, f"slack-{user}", lambda t: post_slack(messenger, slack_event(user, t))) == [
+        "hello",
+        SENTINEL,
+    ]
 
 
 # --- account linking ------------------------------------------------------------------------------------
 
+
 def link_code(assistant: Assistant, email: str = "admin@acme.example") -> str:
-    answer = requests.post(f"{assistant.url}/link/code", headers={"Authorization": f"Bearer {issue_token(email)}"},
-                           timeout=30)
+    answer = requests.post(
+        f"{assistant.url}/link/code", headers={"Authorization": f"Bearer {issue_token(email)}"}, timeout=30
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["expires_in"] == 600 and len(body["code"]) == 6 and body["expires_at"]
@@ -453,8 +567,11 @@ class Platform:
         self.name, self.assistant, self.standin = name, assistant, standin
         self.user = str(new_id()) if name != "slack" else f"U{new_id()}"
         self.sender = f"{name}-{self.user}"
-        self.match = {"telegram": to_telegram(self.user), "facebook": to_facebook(self.user),
-                      "slack": to_slack(f"D{self.user[1:]}")}[name]
+        self.match = {
+            "telegram": to_telegram(self.user),
+            "facebook": to_facebook(self.user),
+            "slack": to_slack(f"D{self.user[1:]}"),
+        }[name]
         self.turns = 0
 
     def say(self, text: str, through_rasa: bool = True) -> str:
@@ -545,14 +662,20 @@ def test_the_output_channel_reaches_the_customer_by_conversation_id(messenger, s
     chat = Platform(platform, messenger, standin)
     chat.say("hello")
     before = len(standin.calls_for(lambda call: True))
-    answer = requests.post(f"{messenger.url}/conversations/{chat.sender}/trigger_intent",
-                           params={"token": messenger.token, "output_channel": "latest"},
-                           json={"name": "greet"}, timeout=60)
+    answer = requests.post(
+        f"{messenger.url}/conversations/{chat.sender}/trigger_intent",
+        params={"token": messenger.token, "output_channel": "latest"},
+        json={"name": "greet"},
+        timeout=60,
+    )
     assert answer.status_code == 200, answer.text
     pushed = standin.calls_for(lambda call: True)[before:]
     assert pushed and all(call.platform == platform for call in pushed)
-    destination = {"telegram": lambda c: str(c.body["chat_id"]), "facebook": lambda c: c.body["recipient"]["id"],
-                   "slack": lambda c: c.body["channel"]}[platform]
+    destination = {
+        "telegram": lambda c: str(c.body["chat_id"]),
+        "facebook": lambda c: c.body["recipient"]["id"],
+        "slack": lambda c: c.body["channel"],
+    }[platform]
     assert {destination(call) for call in pushed} == {chat.user}  # the prefix is gone; Slack: the user's DMs
     assert "Hi" in texts(pushed)
 
@@ -564,8 +687,11 @@ def test_linking_while_the_database_is_down(messenger, standin) -> None:
     messenger.database.rename(hidden)
     try:
         assert "right now" in chat.say(f"link {code}", through_rasa=False)
-        refused = requests.post(f"{messenger.url}/link/code", timeout=30,
-                                headers={"Authorization": f"Bearer {issue_token('admin@acme.example')}"})
+        refused = requests.post(
+            f"{messenger.url}/link/code",
+            timeout=30,
+            headers={"Authorization": f"Bearer {issue_token('admin@acme.example')}"},
+        )
         assert refused.status_code == 503
         assert "Hi" in chat.say("hello")  # the conversation goes on, anonymously
     finally:
@@ -576,9 +702,15 @@ def test_linking_while_the_database_is_down(messenger, standin) -> None:
 
 
 def test_the_website_may_ask_for_a_code_across_origins(messenger) -> None:
-    preflight = requests.options(f"{messenger.url}/link/code", timeout=10, headers={
-        "Origin": "https://www.example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization"})
+    preflight = requests.options(
+        f"{messenger.url}/link/code",
+        timeout=10,
+        headers={
+            "Origin": "https://www.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert preflight.status_code in (200, 204)
     assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "https://www.example.com")
 
@@ -613,13 +745,13 @@ def test_a_channel_without_its_variables_is_off(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "FACEBOOK_", "SLACK_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TELEGRAM_", "FACEBOOK_", "SLACK_"))}
     env["TELEGRAM_BOT_TOKEN"] = TELEGRAM_TOKEN  # half a configuration is still off
     log = tmp_path / "off.log"
     with log.open("w") as output:
-        server = subprocess.Popen([sys.executable, "-c", OFF_SERVER, str(port)], cwd=ROOT, env=env,
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-c", OFF_SERVER, str(port)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         url = f"http://127.0.0.1:{port}/webhooks"
         for _ in range(100):
@@ -628,11 +760,18 @@ def test_a_channel_without_its_variables_is_off(tmp_path: Path) -> None:
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        telegram = requests.post(f"{url}/telegram/webhook", json=telegram_update(1, "hello"),
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=10)
+        telegram = requests.post(
+            f"{url}/telegram/webhook",
+            json=telegram_update(1, "hello"),
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+            timeout=10,
+        )
         facebook = requests.post(f"{url}/facebook/webhook", json=facebook_event("1", "hello"), timeout=10)
-        verify = requests.get(f"{url}/facebook/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "",
-                                                                 "hub.challenge": "1"}, timeout=10)
+        verify = requests.get(
+            f"{url}/facebook/webhook",
+            params={"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"},
+            timeout=10,
+        )
         slack = requests.post(f"{url}/slack/webhook", json=slack_event("U1", "hello"), timeout=10)
         click = requests.post(f"{url}/slack/interactive", data={"payload": "{}"}, timeout=10)
         for answer in (telegram, facebook, verify, slack, click):
@@ -647,8 +786,7 @@ def test_a_channel_without_its_variables_is_off(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("platform", ["telegram", "facebook", "slack"])
-def test_a_handed_over_messenger_customer_gets_the_agents_reply_on_their_platform(messenger, standin,
-                                                                               platform) -> None:
+def test_a_handed_over_messenger_customer_gets_the_agents_reply_on_their_platform(messenger, standin, platform) -> None:
     chat = Platform(platform, messenger, standin)
     handed = chat.say("I want to talk to a human", through_rasa=False)
     reference = re.search(r"HD-[0-9A-Z]{6}", handed).group(0)

@@ -1,4 +1,5 @@
 """The running assistant over real HTTP: replies in the right language, bad input, protected API."""
+
 from __future__ import annotations
 
 import re
@@ -118,6 +119,10 @@ def test_http_api_requires_the_token(assistant) -> None:
     sender = uuid.uuid4().hex
     assistant.say("hello", sender)
     assert requests.get(f"{assistant.url}/conversations/{sender}/tracker", timeout=10).status_code == 401
-    assert requests.get(f"{assistant.url}/conversations/{sender}/tracker",
-                        params={"token": "wrong"}, timeout=10).status_code == 401
+    assert (
+        requests.get(
+            f"{assistant.url}/conversations/{sender}/tracker", params={"token": "wrong"}, timeout=10
+        ).status_code
+        == 401
+    )
     assert assistant.tracker(sender)["sender_id"] == sender

@@ -1,4 +1,5 @@
 """The chat widget's socket.io channel: the server binds each connection to one conversation."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,12 @@ def test_identity_and_conversation_come_from_the_server_not_the_client(assistant
     # an anonymous client naming the victim's conversation and token in its messages gets nothing of it
     with ChatClient(assistant, {"locale": "en-US"}) as intruder:
         assert intruder.session["session_id"] != victim_conversation and intruder.history == []
-        answer = intruder.send("why did my renewal fail?", session_id=victim_conversation,
-                               customData={"token": acme}, metadata={"token": acme})
+        answer = intruder.send(
+            "why did my renewal fail?",
+            session_id=victim_conversation,
+            customData={"token": acme},
+            metadata={"token": acme},
+        )
         assert "4242" not in answer and "sign in" in answer
     # another customer gets their own conversation, never the victim's history
     with ChatClient(assistant, {"token": issue_token("admin@globex.example")}) as other:
@@ -53,8 +58,14 @@ def test_an_anonymous_visitor_continues_only_with_the_signed_session_token(assis
         assert stranger.session["session_id"] != conversation and stranger.history == []
 
 
-@pytest.mark.parametrize("token", ["not-a-jwt", issue_token("admin@acme.example", secret="wrong-secret"),
-                                   issue_token("admin@acme.example", minutes=-5)])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-jwt",
+        issue_token("admin@acme.example", secret="wrong-secret"),
+        issue_token("admin@acme.example", minutes=-5),
+    ],
+)
 def test_a_bad_token_is_refused_at_connect(assistant, token) -> None:
     client = socketio.Client(reconnection=False)
     refusals = []

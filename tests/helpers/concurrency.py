@@ -1,4 +1,5 @@
 """Races that really happen: N threads released at once by a barrier."""
+
 from __future__ import annotations
 
 import threading

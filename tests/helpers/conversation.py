@@ -1,4 +1,5 @@
 """Reading the assistant's answers and driving a handoff over the agent API, for the end-to-end tests."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Runs the custom actions through rasa-sdk's executor, as the action server runs them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,22 +11,35 @@ EXECUTOR = ActionExecutor()
 EXECUTOR.register_package("actions")
 
 
-def user_event(intent: str, text: str = "…", metadata: Optional[dict] = None,
-               language: Optional[dict] = None) -> Dict[str, Any]:
+def user_event(
+    intent: str, text: str = "…", metadata: Optional[dict] = None, language: Optional[dict] = None
+) -> Dict[str, Any]:
     parse: Dict[str, Any] = {"intent": {"name": intent, "confidence": 1.0}, "entities": []}
     if language is not None:
         parse["language"] = language
     return {"event": "user", "text": text, "metadata": metadata or {}, "parse_data": parse}
 
 
-def run_action(action: str, events: List[dict], slots: Optional[dict] = None, sender: str = "test",
-               paused: bool = False) -> dict:
+def run_action(
+    action: str, events: List[dict], slots: Optional[dict] = None, sender: str = "test", paused: bool = False
+) -> dict:
     """The executor's answer (events and responses) for `action` after `events`."""
     latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
-    payload = {"next_action": action, "sender_id": sender, "domain": {},
-               "tracker": {"sender_id": sender, "slots": slots or {}, "latest_message": latest, "events": events,
-                           "paused": paused, "followup_action": None, "active_loop": {},
-                           "latest_action_name": None}}
+    payload = {
+        "next_action": action,
+        "sender_id": sender,
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots or {},
+            "latest_message": latest,
+            "events": events,
+            "paused": paused,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+    }
     return asyncio.run(EXECUTOR.run(payload))
 
 

@@ -4,6 +4,7 @@
 what the subclass decides, and lets a test wait for calls instead of sleeping. `Receiver` stands in
 for a helpdesk (it can fail the next N requests); tests/helpers/platform_standin.py for the messengers.
 """
+
 from __future__ import annotations
 
 import json
@@ -80,7 +81,7 @@ class LoopbackServer(Generic[CallT]):
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "LoopbackServer[CallT]":
+    def __enter__(self) -> LoopbackServer[CallT]:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -7,6 +7,7 @@ own refusal when the token is wrong. `failing = True` makes it answer like a pla
     with PlatformStandIn(telegram_token="...", facebook_token="...", slack_token="...") as standin:
         env = {"TELEGRAM_API_BASE": standin.telegram_base, ...}
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,7 @@ class PlatformStandIn(LoopbackServer[Call]):
     def slack_base(self) -> str:
         return f"{self.url}/slack/api"
 
-    def __enter__(self) -> "PlatformStandIn":
+    def __enter__(self) -> PlatformStandIn:
         return self
 
     def respond(self, request: BaseHTTPRequestHandler, raw: bytes) -> Tuple[Call, int, Any]:
@@ -90,20 +91,36 @@ class PlatformStandIn(LoopbackServer[Call]):
             if token != self.tokens["telegram"]:
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             if method == "sendMessage":
-                return 200, {"ok": True, "result": {"message_id": number, "date": int(time.time()),
-                                                    "chat": {"id": body.get("chat_id"), "type": "private"},
-                                                    "text": body.get("text")}}
+                return 200, {
+                    "ok": True,
+                    "result": {
+                        "message_id": number,
+                        "date": int(time.time()),
+                        "chat": {"id": body.get("chat_id"), "type": "private"},
+                        "text": body.get("text"),
+                    },
+                }
             if method == "answerCallbackQuery":
                 return 200, {"ok": True, "result": True}
             return 200, {"ok": True, "result": {"message_id": number}}
         if platform == "facebook":
             if token != self.tokens["facebook"]:
-                return 400, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException",
-                                       "code": 190, "fbtrace_id": "standin"}}
+                return 400, {
+                    "error": {
+                        "message": "Invalid OAuth access token.",
+                        "type": "OAuthException",
+                        "code": 190,
+                        "fbtrace_id": "standin",
+                    }
+                }
             return 200, {"recipient_id": (body.get("recipient") or {}).get("id"), "message_id": f"m_standin_{number}"}
         if platform == "slack":
             if token != self.tokens["slack"]:
                 return 200, {"ok": False, "error": "invalid_auth"}
-            return 200, {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}",
-                         "message": {"text": body.get("text"), "bot_id": "B0STANDIN", "type": "message"}}
+            return 200, {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": f"{time.time():.6f}",
+                "message": {"text": body.get("text"), "bot_id": "B0STANDIN", "type": "message"},
+            }
         return 404, {"error": "unknown platform"}

@@ -1,4 +1,5 @@
 """The assistant as users start it (scripts/run.sh), reached over real HTTP, and its demo databases."""
+
 from __future__ import annotations
 
 import os
@@ -36,14 +37,17 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:54
 class Assistant:
     """The assistant as started by scripts/run.sh, reached over real HTTP."""
 
-    def __init__(self, rasa_port: int, actions_port: int, token: str, database: Path | None = None,
-                 database_url: str = "") -> None:
+    def __init__(
+        self, rasa_port: int, actions_port: int, token: str, database: Path | None = None, database_url: str = ""
+    ) -> None:
         self.url = f"http://127.0.0.1:{rasa_port}"
         self.token = token
         self.database = database  # the SQLite file, if the assistant runs on one
         self.database_url = database_url
-        self.logs = [ROOT / ".run" / "logs" / f"rasa-{rasa_port}.log",
-                     ROOT / ".run" / "logs" / f"actions-{actions_port}.log"]
+        self.logs = [
+            ROOT / ".run" / "logs" / f"rasa-{rasa_port}.log",
+            ROOT / ".run" / "logs" / f"actions-{actions_port}.log",
+        ]
 
     def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> List[dict]:
         body = {"sender": sender or uuid.uuid4().hex, "message": text}
@@ -54,8 +58,7 @@ class Assistant:
         return response.json()
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                                params={"token": self.token}, timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -63,18 +66,31 @@ class Assistant:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in self.logs if path.exists())
 
 
-def start_assistant(rasa_port: int, actions_port: int, database_url: str,
-                    database: Path | None = None, extra_env: dict | None = None) -> Iterator[Assistant]:
+def start_assistant(
+    rasa_port: int, actions_port: int, database_url: str, database: Path | None = None, extra_env: dict | None = None
+) -> Iterator[Assistant]:
     """Both servers started by scripts/run.sh on the given ports, both processes on `database_url`."""
     token = uuid.uuid4().hex
-    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
-           "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook", "RASA_API_TOKEN": token,
-           "DATABASE_URL": database_url, **(extra_env or {})}
+    env = {
+        **os.environ,
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(actions_port),
+        "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook",
+        "RASA_API_TOKEN": token,
+        "DATABASE_URL": database_url,
+        **(extra_env or {}),
+    }
     for log in Assistant(rasa_port, actions_port, token).logs:
         log.unlink(missing_ok=True)
-    process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     output = []
     deadline = time.monotonic() + 300
     for line in process.stdout:  # type: ignore[union-attr]
@@ -98,8 +114,13 @@ def start_assistant(rasa_port: int, actions_port: int, database_url: str,
 
 
 def helpdesk_env(receiver: Receiver) -> dict:
-    return {"HELPDESK_MODE": "generic", "HELPDESK_URL": f"{receiver.url}/hook", "HELPDESK_SECRET": HELPDESK_SECRET,
-            "HELPDESK_POLL_SECONDS": "0.3", "HELPDESK_RETRY_SECONDS": "0.2"}
+    return {
+        "HELPDESK_MODE": "generic",
+        "HELPDESK_URL": f"{receiver.url}/hook",
+        "HELPDESK_SECRET": HELPDESK_SECRET,
+        "HELPDESK_POLL_SECONDS": "0.3",
+        "HELPDESK_RETRY_SECONDS": "0.2",
+    }
 
 
 def prepare_database(url: str) -> None:
@@ -122,8 +143,9 @@ def prepare_database(url: str) -> None:
         demo_data.load(session)
 
 
-def add_past_due_customer(session: Session, email: str, language: str = "en", last4: str = "4444",
-                          now: datetime | None = None) -> None:
+def add_past_due_customer(
+    session: Session, email: str, language: str = "en", last4: str = "4444", now: datetime | None = None
+) -> None:
     """A new admin whose monthly Standard renewal failed two days ago for insufficient funds (its card
     otherwise valid): a customer of its own for a test or a benchmark that changes an account."""
     now = now or datetime.now(timezone.utc)
@@ -133,20 +155,38 @@ def add_past_due_customer(session: Session, email: str, language: str = "en", la
     session.add(account)
     session.flush()
     session.add(m.User(account_id=account.id, email=email, name="Admin", role=Role.ADMIN, language=language))
-    subscription = m.Subscription(account_id=account.id, plan_id=plan.id, billing_cycle=Cycle.MONTHLY,
-                                  status=SubscriptionStatus.PAST_DUE, current_period_end=now - timedelta(days=2))
+    subscription = m.Subscription(
+        account_id=account.id,
+        plan_id=plan.id,
+        billing_cycle=Cycle.MONTHLY,
+        status=SubscriptionStatus.PAST_DUE,
+        current_period_end=now - timedelta(days=2),
+    )
     session.add(subscription)
-    session.add(m.PaymentMethod(account_id=account.id, brand="visa", last4=last4, exp_month=12,
-                                exp_year=now.year + 2))
+    session.add(m.PaymentMethod(account_id=account.id, brand="visa", last4=last4, exp_month=12, exp_year=now.year + 2))
     session.flush()
-    invoice = m.Invoice(account_id=account.id, subscription_id=subscription.id, amount_minor=plan.monthly_price_minor,
-                        currency=plan.currency, period_start=now - timedelta(days=2),
-                        period_end=now + timedelta(days=28), status=InvoiceStatus.OPEN, created_at=now - timedelta(days=2))
+    invoice = m.Invoice(
+        account_id=account.id,
+        subscription_id=subscription.id,
+        amount_minor=plan.monthly_price_minor,
+        currency=plan.currency,
+        period_start=now - timedelta(days=2),
+        period_end=now + timedelta(days=28),
+        status=InvoiceStatus.OPEN,
+        created_at=now - timedelta(days=2),
+    )
     session.add(invoice)
     session.flush()
-    session.add(m.PaymentAttempt(invoice_id=invoice.id, attempted_at=now - timedelta(days=2),
-                                 amount_minor=invoice.amount_minor, currency=invoice.currency,
-                                 outcome=AttemptOutcome.FAILED, failure_reason=FailureReason.INSUFFICIENT_FUNDS))
+    session.add(
+        m.PaymentAttempt(
+            invoice_id=invoice.id,
+            attempted_at=now - timedelta(days=2),
+            amount_minor=invoice.amount_minor,
+            currency=invoice.currency,
+            outcome=AttemptOutcome.FAILED,
+            failure_reason=FailureReason.INSUFFICIENT_FUNDS,
+        )
+    )
 
 
 def new_past_due_customer(url: str, language: str = "en") -> str:

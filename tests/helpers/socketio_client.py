@@ -1,4 +1,5 @@
 """A real socket.io client for the chat channel (channels/socketio.py), as the widget talks to it."""
+
 from __future__ import annotations
 
 import logging
@@ -22,9 +23,9 @@ class ChatClient:
     def __init__(self, assistant: Assistant, auth: Optional[Dict[str, Any]] = None) -> None:
         self.assistant = assistant
         self.auth = auth or {}
-        self.replies: "queue.Queue[dict]" = queue.Queue()
-        self.confirmed: "queue.Queue[dict]" = queue.Queue()
-        self.histories: "queue.Queue[list]" = queue.Queue()
+        self.replies: queue.Queue[dict] = queue.Queue()
+        self.confirmed: queue.Queue[dict] = queue.Queue()
+        self.histories: queue.Queue[list] = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", self.replies.put)
         self.client.on("session_confirm", self.confirmed.put)
@@ -32,9 +33,10 @@ class ChatClient:
         self.session: Dict[str, Any] = {}
         self.history: List[dict] = []
 
-    def __enter__(self) -> "ChatClient":
-        self.client.connect(self.assistant.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io",
-                            wait_timeout=30)
+    def __enter__(self) -> ChatClient:
+        self.client.connect(
+            self.assistant.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io", wait_timeout=30
+        )
         self.session = self.confirmed.get(timeout=30)
         self.history = self.histories.get(timeout=30)
         return self
@@ -81,7 +83,7 @@ class ChatClient:
             events = tracker["events"]
             users = [n for n, event in enumerate(events) if event["event"] == "user"]
             if len(users) > users_before:
-                turn = events[users[users_before]:]
+                turn = events[users[users_before] :]
                 listening = turn[-1]["event"] == "action" and turn[-1].get("name") == "action_listen"
                 if listening or tracker.get("paused"):
                     return sum(1 for event in turn if event["event"] == "bot")

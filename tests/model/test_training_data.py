@@ -1,4 +1,5 @@
 """The training data is valid, large enough, bilingual, and never overlaps evaluation data."""
+
 from __future__ import annotations
 
 import csv
@@ -18,17 +19,21 @@ MIN_EXAMPLES = 30
 
 def _examples(path) -> list[tuple[str, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(block["intent"], line.strip()[2:].strip())
-            for block in data.get("nlu", [])
-            for line in block["examples"].strip().splitlines()]
+    return [
+        (block["intent"], line.strip()[2:].strip())
+        for block in data.get("nlu", [])
+        for line in block["examples"].strip().splitlines()
+    ]
 
 
 def _normalise(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
-TRAIN = {lang: [e for p in sorted((ROOT / "data" / "nlu" / lang).glob("*.yml")) for e in _examples(p)]
-         for lang in ("fr", "en")}
+TRAIN = {
+    lang: [e for p in sorted((ROOT / "data" / "nlu" / lang).glob("*.yml")) for e in _examples(p)]
+    for lang in ("fr", "en")
+}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -66,8 +71,9 @@ def test_training_data_never_contains_evaluation_messages() -> None:
 def _used_by_custom_actions(response: str) -> bool:
     """Named in actions/*.py or channels/*.py (the agent console resumes the bot with a response),
     literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
-    source = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "channels")
-                       for p in (ROOT / folder).glob("*.py"))
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for folder in ("actions", "channels") for p in (ROOT / folder).glob("*.py")
+    )
     if f'"{response}"' in source:
         return True
     prefixes = re.findall(r'f"(utter_[a-z_]*)\{', source)
@@ -76,12 +82,20 @@ def _used_by_custom_actions(response: str) -> bool:
 
 def test_rasa_data_validate_is_clean() -> None:
     """No error and no warning, except responses that only custom actions send (Rasa cannot see those)."""
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     warnings = re.findall(r"UserWarning: (.*)", output)
-    unexplained = [w for w in warnings
-                   if not (m := re.fullmatch(r"The utterance '(\w+)' is not used in any story or rule\.", w))
-                   or not _used_by_custom_actions(m.group(1))]
+    unexplained = [
+        w
+        for w in warnings
+        if not (m := re.fullmatch(r"The utterance '(\w+)' is not used in any story or rule\.", w))
+        or not _used_by_custom_actions(m.group(1))
+    ]
     assert not unexplained, unexplained

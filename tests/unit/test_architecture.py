@@ -1,5 +1,6 @@
 """The architecture holds: the core imports no edge and no Rasa, the edges never import each other, the
 core has no import cycle, and each process loads only what it runs."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,16 +19,25 @@ from support.settings import ROOT
 
 def test_import_contracts_are_kept() -> None:
     """import-linter's contracts of pyproject.toml (the core imports no edge; edges are independent)."""
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "lint-imports"), "--no-cache"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "lint-imports"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 kept, 0 broken" in result.stdout
 
 
 def test_the_core_has_no_import_cycle() -> None:
     graph = grimp.build_graph("support")
-    cycles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
-              if b.startswith("support") and graph.chain_exists(importer=b, imported=a)]
+    cycles = [
+        (a, b)
+        for a in graph.modules
+        for b in graph.find_modules_directly_imported_by(a)
+        if b.startswith("support") and graph.chain_exists(importer=b, imported=a)
+    ]
     assert cycles == [], f"import cycles in support/: {cycles}"
 
 

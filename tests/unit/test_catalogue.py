@@ -1,5 +1,6 @@
 """The message catalogue (support/i18n.py): both languages complete, plurals right, French typography,
 and every key the code uses present with the values its text needs."""
+
 from __future__ import annotations
 
 import ast
@@ -35,8 +36,9 @@ def sample_values(key: str) -> Dict[str, str]:
 
 def test_both_catalogues_have_exactly_the_same_keys() -> None:
     assert KEYS, "the catalogue is empty"
-    assert sorted(FR) == sorted(EN), (f"only in French: {sorted(set(FR) - set(EN))}; "
-                                      f"only in English: {sorted(set(EN) - set(FR))}")
+    assert sorted(FR) == sorted(EN), (
+        f"only in French: {sorted(set(FR) - set(EN))}; only in English: {sorted(set(EN) - set(FR))}"
+    )
 
 
 @pytest.mark.parametrize("language, rule", [("fr", "(n > 1)"), ("en", "(n != 1)")])
@@ -104,8 +106,10 @@ def test_plural_examples_and_numbers_written_the_language_way() -> None:
 
 
 def test_text_formats_values_and_falls_back_to_english() -> None:
-    assert i18n.text("fr", "link.not_linked", platform="Telegram") == \
-        "Votre compte Telegram n'est lié à aucun compte client\u00a0: il n'y a rien à délier."
+    assert (
+        i18n.text("fr", "link.not_linked", platform="Telegram")
+        == "Votre compte Telegram n'est lié à aucun compte client\u00a0: il n'y a rien à délier."
+    )
     english = "Your Slack account isn't linked to any customer account, so there's nothing to unlink."
     assert i18n.text("en", "link.not_linked", platform="Slack") == english
     assert i18n.text("de", "link.not_linked", platform="Slack") == english
@@ -127,6 +131,7 @@ def test_handoff_expectation_renders_its_plural() -> None:
 
 # Every key the code uses: text(language, "key", ...) and plural(language, "key", count, ...) calls.
 
+
 def _i18n_names(tree: ast.Module) -> Tuple[Set[str], Dict[str, str]]:
     """The names the module gives support.i18n, and its text/plural functions (local name -> function)."""
     modules: Set[str] = set()
@@ -135,8 +140,9 @@ def _i18n_names(tree: ast.Module) -> Tuple[Set[str], Dict[str, str]]:
         if isinstance(node, ast.ImportFrom) and node.module == "support":
             modules |= {alias.asname or alias.name for alias in node.names if alias.name == "i18n"}
         elif isinstance(node, ast.ImportFrom) and node.module == "support.i18n":
-            functions |= {(alias.asname or alias.name, alias.name) for alias in node.names
-                          if alias.name in ("text", "plural")}
+            functions |= {
+                (alias.asname or alias.name, alias.name) for alias in node.names if alias.name in ("text", "plural")
+            }
         elif isinstance(node, ast.Import):
             modules |= {alias.asname for alias in node.names if alias.name == "support.i18n" and alias.asname}
     return modules, dict(functions)
@@ -164,22 +170,32 @@ def uses() -> Iterator[Tuple[str, str, Optional[str], Set[str], bool]]:
                 if not isinstance(node, ast.Call):
                     continue
                 func = node.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                        and func.value.id in modules and func.attr in ("text", "plural"):
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id in modules
+                    and func.attr in ("text", "plural")
+                ):
                     name = func.attr
                 elif isinstance(func, ast.Name) and func.id in functions:
                     name = functions[func.id]
                 else:
                     continue
                 where = f"{Path(path).relative_to(ROOT)}:{node.lineno}"
-                key_node = node.args[1] if len(node.args) > 1 else \
-                    next((k.value for k in node.keywords if k.arg == "key"), None)
+                key_node = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((k.value for k in node.keywords if k.arg == "key"), None)
+                )
                 keywords = {k.arg for k in node.keywords if k.arg not in (None, "key", "count", "language")}
                 spread = any(k.arg is None for k in node.keywords)
                 if isinstance(key_node, ast.Constant) and isinstance(key_node.value, str):
                     yield where, name, key_node.value, keywords, spread
-                elif isinstance(key_node, ast.Subscript) and isinstance(key_node.value, ast.Name) \
-                        and key_node.value.id in dictionaries:
+                elif (
+                    isinstance(key_node, ast.Subscript)
+                    and isinstance(key_node.value, ast.Name)
+                    and key_node.value.id in dictionaries
+                ):
                     for value in dictionaries[key_node.value.id]:
                         literal = value.value if isinstance(value, ast.Constant) else None
                         yield where, name, literal if isinstance(literal, str) else None, keywords, spread
@@ -196,13 +212,15 @@ def test_the_code_uses_the_catalogue() -> None:
 
 
 @pytest.mark.parametrize("where, function, key, keywords, spread", USES, ids=[f"{u[0]}:{u[2]}" for u in USES])
-def test_every_key_the_code_uses_exists(where: str, function: str, key: Optional[str], keywords: Set[str],
-                                        spread: bool) -> None:
+def test_every_key_the_code_uses_exists(
+    where: str, function: str, key: Optional[str], keywords: Set[str], spread: bool
+) -> None:
     assert key is not None, f"{where}: give {function}() a literal key (or one from a module-level dict of keys)"
     assert key in EN and key in FR, f"{where}: {key!r} is not in the catalogue"
     forms = 2 if function == "plural" else 1
-    assert len(EN[key]) == forms, f"{where}: {key!r} is {'not ' if forms == 2 else ''}a plural: use " \
-                                  f"{'text' if forms == 2 else 'plural'}()"
+    assert len(EN[key]) == forms, (
+        f"{where}: {key!r} is {'not ' if forms == 2 else ''}a plural: use {'text' if forms == 2 else 'plural'}()"
+    )
     needed = placeholders(EN[key]) - {"count"}
     if not spread:
         assert keywords == needed, f"{where}: {key!r} needs {sorted(needed)}, gets {sorted(keywords)}"

@@ -1,4 +1,5 @@
 """Every response exists in French and English, and the intent contract holds."""
+
 from __future__ import annotations
 
 import re
@@ -12,10 +13,29 @@ from tests.helpers.server import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 CONTRACT = [
-    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "human_handoff", "out_of_scope",
-    "cancel_subscription", "downgrade_free_plan", "refund_policy", "telephony_refund", "export_data",
-    "after_cancellation", "delete_account", "cancel_on_premise", "find_billing_settings", "free_plan_limits",
-    "renewal_failed", "retry_payment", "update_payment_method", "grace_period", "subscription_status",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "human_handoff",
+    "out_of_scope",
+    "cancel_subscription",
+    "downgrade_free_plan",
+    "refund_policy",
+    "telephony_refund",
+    "export_data",
+    "after_cancellation",
+    "delete_account",
+    "cancel_on_premise",
+    "find_billing_settings",
+    "free_plan_limits",
+    "renewal_failed",
+    "retry_payment",
+    "update_payment_method",
+    "grace_period",
+    "subscription_status",
     "cancellation_confirmation",
 ]
 DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
@@ -45,12 +65,14 @@ def test_response_has_french_and_english(name: str) -> None:
     for variation in english:
         assert DETECTOR.detect(variation["text"])["code"] == "en", variation["text"]
         # the same quick replies, in the same order, in both languages
-        assert [b["payload"] for b in variation.get("buttons", [])] == \
-               [b["payload"] for b in french[0].get("buttons", [])]
+        assert [b["payload"] for b in variation.get("buttons", [])] == [
+            b["payload"] for b in french[0].get("buttons", [])
+        ]
 
 
-ACTIONS_SOURCE = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "support")
-                           for p in (ROOT / folder).rglob("*.py"))
+ACTIONS_SOURCE = "\n".join(
+    p.read_text(encoding="utf-8") for folder in ("actions", "support") for p in (ROOT / folder).rglob("*.py")
+)
 
 
 @pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
@@ -62,8 +84,9 @@ def test_placeholders_are_filled_in_both_languages(name: str) -> None:
         if placeholder in response_slots():
             assert placeholder in DOMAIN["slots"], f"{name}: {{{placeholder}}} has no slot"
         else:
-            assert re.search(rf"\b{placeholder}=|\"{placeholder}\":", ACTIONS_SOURCE), \
+            assert re.search(rf"\b{placeholder}=|\"{placeholder}\":", ACTIONS_SOURCE), (
                 f"{name}: no action passes {{{placeholder}}}"
+            )
 
 
 def test_product_facts_are_not_hard_coded_in_responses() -> None:

@@ -1,4 +1,5 @@
 """Who the customer is: the website's tokens (HS256 or RS256) and our channels' own short tokens."""
+
 from __future__ import annotations
 
 import base64
@@ -16,17 +17,22 @@ from support.identity import issue_channel_token, issue_token, verified_email
 from support.settings import InsecureConfiguration, check_configuration
 
 WEBSITE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PUBLIC_PEM = WEBSITE_KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+PUBLIC_PEM = (
+    WEBSITE_KEY.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 
 
 def website_rs256(email: str, minutes: int = 10) -> str:
-    return jwt.encode({"sub": email, "exp": datetime.now(timezone.utc) + timedelta(minutes=minutes)},
-                      WEBSITE_KEY, algorithm="RS256")
+    return jwt.encode(
+        {"sub": email, "exp": datetime.now(timezone.utc) + timedelta(minutes=minutes)}, WEBSITE_KEY, algorithm="RS256"
+    )
 
 
 def hs256_signed_with(key: bytes) -> str:
     """An HS256 token whose "secret" is the website's public key (PyJWT itself refuses to make one)."""
+
     def part(data: bytes) -> bytes:
         return base64.urlsafe_b64encode(data).rstrip(b"=")
 
@@ -50,8 +56,15 @@ def test_rs256_website_tokens_and_channel_tokens_are_both_accepted(rs256) -> Non
 def test_rs256_mode_refuses_hs256_website_tokens_and_forged_channel_tokens(rs256) -> None:
     assert verified_email({"token": issue_token("admin@acme.example", secret="anything")}) is None
     assert verified_email({"token": hs256_signed_with(PUBLIC_PEM.encode())}) is None  # key confusion
-    forged = jwt.encode({"sub": "admin@acme.example", "iss": "assistant-channel",
-                         "exp": datetime.now(timezone.utc) + timedelta(minutes=5)}, "guess", algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": "admin@acme.example",
+            "iss": "assistant-channel",
+            "exp": datetime.now(timezone.utc) + timedelta(minutes=5),
+        },
+        "guess",
+        algorithm="HS256",
+    )
     assert verified_email({"token": forged}) is None
     assert verified_email({"token": website_rs256("admin@acme.example", minutes=-1)}) is None
 
