@@ -6,16 +6,19 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/assistant.tar.gz
 
 export RASA_TELEMETRY_ENABLED := false
-export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1  # Rasa 3.6's own notice about SQLAlchemy 2.0, for its tracker store
 export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONWARNINGS := ignore
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test bench-nlu bench-retry bench-handoff clean
+.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-retry bench-handoff clean
+
+# A numbered step of the first run (each is skipped when already done).
+STEP = @printf '\n\033[1m%s\033[0m\n'
+
 
 WIDGET_LIB := web/node_modules/socket.io-client/dist/socket.io.min.js
 
@@ -23,22 +26,27 @@ setup: $(VENV)/.installed $(WIDGET_LIB)
 
 # The chat widget's socket.io client, from the npm registry (served by the Rasa server, no CDN).
 $(WIDGET_LIB): web/package.json web/package-lock.json
+	$(STEP) "2/4 Installing the chat widget's socket.io client from npm (a few seconds)..."
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENV)/.installed: requirements.lock scripts/setup_venv.sh
+$(VENV)/.installed: requirements.lock scripts/setup_venv.sh pyproject.toml
+	$(STEP) "1/4 Creating the Python environment in $(VENV)/ (about 3 minutes the first time)..."
 	scripts/setup_venv.sh $(VENV)
 	touch $@
 
 # Rasa's own fingerprint cache (.rasa/cache) reuses every unchanged component.
-$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name assistant --out models --quiet
+# scripts/train.py: `rasa train` with its progress, and only the expected warnings filtered, one by one.
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS) actions/responses.yml
+	$(STEP) "3/4 Training the model (about 2 minutes; unchanged parts come from Rasa's cache)..."
+	$(PY) -m scripts.train --fixed-model-name assistant --out models
 	touch $@
 
 train: $(MODEL)
 
 # The embedded database (a SQLite file unless DATABASE_URL says otherwise): migrated, demo data loaded.
 db: $(VENV)/.installed
+	$(STEP) "4/4 Preparing the database (migrations, demo accounts)..."
 	$(VENV)/bin/alembic upgrade head
 	$(PY) -m support.cli demo-data
 
@@ -51,14 +59,28 @@ token: $(VENV)/.installed
 dunning: $(VENV)/.installed
 	$(PY) -m support.cli dunning
 
-run: $(MODEL) $(WIDGET_LIB) db
+run: $(VENV)/.installed $(WIDGET_LIB) $(MODEL) db
 	scripts/run.sh
 
 shell: $(MODEL) db
 	scripts/shell.sh
 
-test: $(MODEL) $(WIDGET_LIB)
+# Every test: lint first, then all layers (unit, db, actions, model, e2e, browser).
+test: lint $(WIDGET_LIB) $(MODEL)
+	$(STEP) "Running every test (about 15 minutes)..."
 	$(PY) -m pytest tests
+
+# The inner loop: everything that needs no trained model, browser or running server (about a minute).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "unit or db or actions"
+
+# ruff (lint and format), mypy on the core, and the architecture's import rule.
+lint: $(VENV)/.installed
+	$(STEP) "Checking the code (ruff, mypy, import-linter)..."
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench-nlu: setup
 	$(PY) -m bench.nlu_bench

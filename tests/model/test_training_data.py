@@ -15,6 +15,7 @@ from tests.helpers.server import ROOT
 from tests.unit.test_domain import CONTRACT
 
 MIN_EXAMPLES = 30
+DOMAIN_RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
 
 def _examples(path) -> list[tuple[str, str]]:
@@ -68,20 +69,44 @@ def test_training_data_never_contains_evaluation_messages() -> None:
     assert not leaked, f"evaluation messages (or near copies) found in data/: {leaked[:10]}"
 
 
-def _used_by_custom_actions(response: str) -> bool:
-    """Named in actions/*.py or channels/*.py (the agent console resumes the bot with a response),
-    literally or as the f-string prefix of a family (f"utter_reason_{...}")."""
-    source = "\n".join(
-        p.read_text(encoding="utf-8") for folder in ("actions", "channels") for p in (ROOT / folder).glob("*.py")
-    )
-    if f'"{response}"' in source:
-        return True
-    prefixes = re.findall(r'f"(utter_[a-z_]*)\{', source)
-    return any(response.startswith(prefix) for prefix in prefixes)
+DECLARED = yaml.safe_load((ROOT / "actions" / "responses.yml").read_text(encoding="utf-8"))
+SENT_BY_CODE = {"actions": DECLARED["sent_by_actions"], "channels": DECLARED["sent_by_channels"]}
+
+
+def _names_in_code(folder: str) -> list:
+    """Response names in a folder's code: literals, and f-string families as patterns (utter_reason_\\w+)."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / folder).rglob("*.py"))
+    literals = re.findall(r'"(utter_\w+)"', source)
+    families = [prefix + r"\w+" for prefix in re.findall(r'f"(utter_\w*)\{', source)]
+    return literals + families
+
+
+def _in_rules_or_stories() -> set:
+    used = set()
+    for path in (ROOT / "data").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in (data.get("rules") or []) + (data.get("stories") or []):
+            used |= {step["action"] for step in block.get("steps", []) if "action" in step}
+    return used
+
+
+@pytest.mark.parametrize("folder", sorted(SENT_BY_CODE))
+def test_responses_declared_as_sent_by_code_are_sent_by_it(folder: str) -> None:
+    names = _names_in_code(folder)
+    for response in SENT_BY_CODE[folder]:
+        assert response in DOMAIN_RESPONSES, f"{response} is not in domain.yml"
+        assert any(re.fullmatch(name, response) for name in names), f"{folder}/ never sends {response}"
+
+
+def test_every_response_is_in_a_rule_or_declared_as_sent_by_code() -> None:
+    declared = {name for names in SENT_BY_CODE.values() for name in names}
+    used = _in_rules_or_stories()
+    assert sorted(set(DOMAIN_RESPONSES) - used - declared) == []  # never sent by anything
+    assert sorted(declared & used) == []  # a rule names it: not "only code"
 
 
 def test_rasa_data_validate_is_clean() -> None:
-    """No error and no warning, except responses that only custom actions send (Rasa cannot see those)."""
+    """No error and no warning, except responses declared as sent only by code (Rasa cannot see those)."""
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate"],
         cwd=ROOT,
@@ -92,10 +117,11 @@ def test_rasa_data_validate_is_clean() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     warnings = re.findall(r"UserWarning: (.*)", output)
+    declared = {name for names in SENT_BY_CODE.values() for name in names}
     unexplained = [
         w
         for w in warnings
         if not (m := re.fullmatch(r"The utterance '(\w+)' is not used in any story or rule\.", w))
-        or not _used_by_custom_actions(m.group(1))
+        or m.group(1) not in declared
     ]
     assert not unexplained, unexplained
