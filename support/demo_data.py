@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from support.db import models as m
 from support.db.engine import session_scope
+from support.vocabulary import AttemptOutcome, Cycle, Edition, FailureReason, InvoiceStatus, Role, SubscriptionStatus
 
 PLANS = [  # code, name, monthly, yearly (minor units, EUR), users, storage GB
     ("free", "Free", 0, 0, 5, 5),
@@ -46,7 +47,7 @@ def _subscription(
         billing_cycle=cycle,
         status=status,
         current_period_end=period_end,
-        auto_renew=status != "free",
+        auto_renew=status != SubscriptionStatus.FREE,
     )
     session.add(subscription)
     session.flush()
@@ -58,12 +59,12 @@ def _failed_renewal(
     subscription: m.Subscription,
     renewal: datetime,
     failures: list[tuple[datetime, str]],
-    status: str = "open",
+    status: str = InvoiceStatus.OPEN,
 ) -> None:
     """An invoice for the period starting at `renewal`, with its failed payment attempts."""
     plan = session.get(m.Plan, subscription.plan_id)
-    amount = plan.monthly_price_minor if subscription.billing_cycle == "monthly" else plan.yearly_price_minor
-    period = timedelta(days=30 if subscription.billing_cycle == "monthly" else 365)
+    amount = plan.monthly_price_minor if subscription.billing_cycle == Cycle.MONTHLY else plan.yearly_price_minor
+    period = timedelta(days=30 if subscription.billing_cycle == Cycle.MONTHLY else 365)
     invoice = m.Invoice(
         account_id=subscription.account_id,
         subscription_id=subscription.id,
@@ -83,7 +84,7 @@ def _failed_renewal(
                 attempted_at=at,
                 amount_minor=amount,
                 currency=plan.currency,
-                outcome="failed",
+                outcome=AttemptOutcome.FAILED,
                 failure_reason=reason,
             )
         )
@@ -108,26 +109,26 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     session.flush()
 
     acme = _account(session, "acme.bitrix24.com", "Acme", users_in_use=18, storage_used_mb=40_000)
-    _user(session, acme, "admin@acme.example", "Alice Martin", "admin", "fr")
-    _user(session, acme, "member@acme.example", "Marc Petit", "member", "fr")
-    sub = _subscription(session, acme, "professional", "monthly", "past_due", now - 3 * day)
+    _user(session, acme, "admin@acme.example", "Alice Martin", Role.ADMIN, "fr")
+    _user(session, acme, "member@acme.example", "Marc Petit", Role.MEMBER, "fr")
+    sub = _subscription(session, acme, "professional", Cycle.MONTHLY, SubscriptionStatus.PAST_DUE, now - 3 * day)
     expired = now - 40 * day
     session.add(
         m.PaymentMethod(account_id=acme.id, brand="visa", last4="4242", exp_month=expired.month, exp_year=expired.year)
     )
-    _failed_renewal(session, sub, now - 3 * day, [(now - 3 * day, "card_expired")])
+    _failed_renewal(session, sub, now - 3 * day, [(now - 3 * day, FailureReason.CARD_EXPIRED)])
 
     globex = _account(session, "globex.bitrix24.com", "Globex", users_in_use=22, storage_used_mb=31_000)
-    _user(session, globex, "admin@globex.example", "Grace Hopper", "admin", "en")
-    _subscription(session, globex, "standard", "yearly", "active", now + 243 * day)
+    _user(session, globex, "admin@globex.example", "Grace Hopper", Role.ADMIN, "en")
+    _subscription(session, globex, "standard", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 243 * day)
     session.add(
         m.PaymentMethod(account_id=globex.id, brand="mastercard", last4="5454", exp_month=12, exp_year=now.year + 3)
     )
     session.add(m.TelephonyBalance(account_id=globex.id, balance_minor=3500, currency="EUR"))
 
     initech = _account(session, "initech.bitrix24.com", "Initech", users_in_use=12, storage_used_mb=9_200)
-    _user(session, initech, "admin@initech.example", "Bill Lumbergh", "admin", "en")
-    sub = _subscription(session, initech, "free", "monthly", "free", None)
+    _user(session, initech, "admin@initech.example", "Bill Lumbergh", Role.ADMIN, "en")
+    sub = _subscription(session, initech, "free", Cycle.MONTHLY, SubscriptionStatus.FREE, None)
     session.add(m.PaymentMethod(account_id=initech.id, brand="visa", last4="1881", exp_month=6, exp_year=now.year + 1))
     failed = now - 25 * day
     _failed_renewal(
@@ -135,34 +136,37 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
         sub,
         failed,
         [
-            (failed, "insufficient_funds"),
-            (failed + 4 * day, "insufficient_funds"),
-            (failed + 9 * day, "card_limit_reached"),
+            (failed, FailureReason.INSUFFICIENT_FUNDS),
+            (failed + 4 * day, FailureReason.INSUFFICIENT_FUNDS),
+            (failed + 9 * day, FailureReason.CARD_LIMIT_REACHED),
         ],
-        status="void",
+        status=InvoiceStatus.VOID,
     )
 
     umbrella = _account(session, "umbrella.bitrix24.com", "Umbrella", users_in_use=9, storage_used_mb=12_000)
-    _user(session, umbrella, "admin@umbrella.example", "Albert Wesker", "admin", "en")
-    sub = _subscription(session, umbrella, "standard", "monthly", "past_due", now - 5 * day)
+    _user(session, umbrella, "admin@umbrella.example", "Albert Wesker", Role.ADMIN, "en")
+    sub = _subscription(session, umbrella, "standard", Cycle.MONTHLY, SubscriptionStatus.PAST_DUE, now - 5 * day)
     session.add(
         m.PaymentMethod(account_id=umbrella.id, brand="mastercard", last4="4444", exp_month=3, exp_year=now.year + 2)
     )
     _failed_renewal(
-        session, sub, now - 5 * day, [(now - 5 * day, "insufficient_funds"), (now - 2 * day, "insufficient_funds")]
+        session,
+        sub,
+        now - 5 * day,
+        [(now - 5 * day, FailureReason.INSUFFICIENT_FUNDS), (now - 2 * day, FailureReason.INSUFFICIENT_FUNDS)],
     )
 
     hooli = _account(
         session,
         "hooli.example",
         "Hooli",
-        edition="on_premise",
+        edition=Edition.ON_PREMISE,
         users_in_use=250,
         storage_used_mb=0,
         account_manager="Nadia Roussel, Hooli's account manager (nadia.roussel@partner.example)",
     )
-    _user(session, hooli, "admin@hooli.example", "Gavin Belson", "admin", "en")
-    _subscription(session, hooli, "professional", "yearly", "active", now + 120 * day)
+    _user(session, hooli, "admin@hooli.example", "Gavin Belson", Role.ADMIN, "en")
+    _subscription(session, hooli, "professional", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 120 * day)
 
 
 def reset(session: Session) -> None:

@@ -166,8 +166,8 @@ class ChatInput(InputChannel):
         @sio.on("user_uttered")
         async def handle_message(sid: str, data: Any = None) -> None:
             text = data.get("message") if isinstance(data, dict) else None
-            if not isinstance(text, str):
-                return
+            if not isinstance(text, str) or not text.strip():
+                return  # malformed or empty: the widget never sends it, nothing to answer
             session = await sio.get_session(sid)
             metadata = {"locale": session["locale"]}
             if session["token"]:

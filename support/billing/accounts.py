@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from support.db import models as m
-from support.db.queries import default_card
+from support.db.queries import default_card, free_plan
 from support.payments.port import Card
 from support.settings import product
 from support.vocabulary import (
@@ -96,7 +96,7 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
     account = user.account
     subscription = account.subscription
     plan = subscription.plan
-    free = session.execute(select(m.Plan).where(m.Plan.code == "free")).scalar_one()
+    free = free_plan(session)
     admin = next((u for u in account.users if u.role == Role.ADMIN), user)
     balance = session.get(m.TelephonyBalance, account.id)
     failures = _failures(session, account.id, only_open=subscription.status == SubscriptionStatus.PAST_DUE)

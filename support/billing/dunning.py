@@ -26,7 +26,7 @@ from support.billing.payment_retry import (
 )
 from support.db import models as m
 from support.db.engine import session_scope
-from support.db.queries import admin_user, audit, open_invoice, queue_email
+from support.db.queries import admin_user, audit, free_plan, open_invoice, queue_email
 from support.payments.port import PaymentGateway
 from support.settings import product
 from support.vocabulary import (
@@ -69,7 +69,7 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
         return False, False, admin
     first = m.utc(failures[0].attempted_at)
     if now >= first + timedelta(days=product().grace_days):
-        free = session.execute(select(m.Plan).where(m.Plan.code == "free")).scalar_one()
+        free = free_plan(session)
         subscription.status, subscription.plan_id, subscription.auto_renew = SubscriptionStatus.FREE, free.id, False
         invoice.status = InvoiceStatus.VOID
         details = {"invoice": invoice.id, "failed_attempts": len(failures)}

@@ -12,6 +12,8 @@ from support.db import models as m
 from support.payments.port import Card
 from support.vocabulary import InvoiceStatus, Role
 
+FREE_PLAN = "free"  # the plan code of the free plan
+
 
 def locked_subscription(session: Session, email: str) -> tuple[Optional[m.User], Optional[m.Subscription]]:
     """The user and their account's subscription, the subscription row locked until the transaction ends."""
@@ -39,6 +41,11 @@ def admin_email(session: Session, account_id: int) -> str:
     """The account admin's email, or "" if the account has no admin."""
     admin = admin_user(session, account_id)
     return admin.email if admin else ""
+
+
+def free_plan(session: Session) -> m.Plan:
+    """The free plan (its limits, and where a downgraded subscription goes)."""
+    return session.execute(select(m.Plan).where(m.Plan.code == FREE_PLAN)).scalar_one()
 
 
 def open_invoice(session: Session, account_id: int) -> Optional[m.Invoice]:
