@@ -10,13 +10,7 @@ from typing import Iterator
 import pytest
 
 from tests.helpers.loopback import Receiver
-from tests.helpers.server import (
-    PG_URL,
-    Assistant,
-    helpdesk_env,
-    prepare_database,
-    start_assistant,
-)
+from tests.helpers.server import PG_URL, Assistant, helpdesk_env, prepare_database, running_assistant
 
 LAYERS = ("unit", "db", "actions", "model", "e2e", "browser")
 
@@ -43,13 +37,14 @@ def assistant(tmp_path_factory, helpdesk) -> Iterator[Assistant]:
     """The assistant with its own fresh SQLite demo database (the embedded default)."""
     database = tmp_path_factory.mktemp("db") / "assistant.db"
     prepare_database(f"sqlite:///{database}")
-    yield from start_assistant(
+    with running_assistant(
         int(os.environ.get("TEST_RASA_PORT", 15005)),
         int(os.environ.get("TEST_ACTIONS_PORT", 15055)),
         f"sqlite:///{database}",
         database,
         extra_env=helpdesk_env(helpdesk),
-    )
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +59,13 @@ def assistant_on_postgres() -> Iterator[Assistant]:
     admin.dispose()
     url = PG_URL.rsplit("/", 1)[0] + "/assistant_server_test"
     prepare_database(url)
-    yield from start_assistant(
+    with running_assistant(
         int(os.environ.get("TEST_RASA_PORT", 15005)) + 1,
         int(os.environ.get("TEST_ACTIONS_PORT", 15055)) + 1,
         url,
         extra_env={"HELPDESK_MODE": "off"},
-    )
+    ) as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,9 +14,11 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
+from support.settings import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
-SOCKET_IO_CLIENT = Path(__file__).resolve().parent.parent / "web/node_modules/socket.io-client/dist/socket.io.min.js"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SOCKET_IO_CLIENT = ROOT / "web/node_modules/socket.io-client/dist/socket.io.min.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

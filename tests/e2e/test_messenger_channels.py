@@ -28,7 +28,7 @@ import requests
 
 from support.identity import issue_token
 from tests.helpers.platform_standin import Call, PlatformStandIn
-from tests.helpers.server import ROOT, Assistant, prepare_database, start_assistant
+from tests.helpers.server import ROOT, Assistant, prepare_database, running_assistant
 
 RASA_PORT, ACTIONS_PORT = 15007, 15057
 TELEGRAM_TOKEN = "7000000001:AAF-standin-telegram-bot-token"
@@ -78,7 +78,8 @@ def messenger(standin: PlatformStandIn, tmp_path_factory) -> Iterator[Assistant]
         "SLACK_SIGNING_SECRET": SLACK_SECRET,
         "SLACK_API_BASE": standin.slack_base,
     }
-    yield from start_assistant(RASA_PORT, ACTIONS_PORT, f"sqlite:///{database}", database, extra_env=env)
+    with running_assistant(RASA_PORT, ACTIONS_PORT, f"sqlite:///{database}", database, env, SECRETS) as server:
+        yield server
 
 
 # --- the platforms' requests ---------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, List
@@ -30,6 +32,8 @@ from support.vocabulary import (
 from tests.helpers.loopback import Receiver
 
 MODEL = ROOT / "models" / "assistant.tar.gz"
+# Sanic logs a CORS preflight that carries no body as an error (`OPTIONS /link/code`): not ours to fix.
+BENIGN = re.compile(r"<Request: OPTIONS [^>]*> body not consumed")
 HELPDESK_SECRET = "test-helpdesk-secret"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -64,6 +68,37 @@ class Assistant:
 
     def log_text(self) -> str:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in self.logs if path.exists())
+
+    def log_problems(self, secrets: tuple = ()) -> List[str]:
+        """Log lines that no run should write: a traceback, an error, or one of `secrets`."""
+        lines = self.log_text().splitlines()
+        errors = [
+            line for line in lines if re.search(r"Traceback|\bERROR\b|\bCRITICAL\b", line) and not BENIGN.search(line)
+        ]
+        return errors + [
+            f"a secret in: {line[:80]}" for line in lines for secret in secrets if secret and secret in line
+        ]
+
+
+@contextmanager
+def running_assistant(
+    rasa_port: int,
+    actions_port: int,
+    database_url: str,
+    database: Path | None = None,
+    extra_env: dict | None = None,
+    secrets: tuple = (),
+) -> Iterator[Assistant]:
+    """start_assistant for a fixture: once every test that used the servers is done, their whole logs
+    (not only what earlier tests wrote) must hold no traceback, no error and none of `secrets`."""
+    servers = start_assistant(rasa_port, actions_port, database_url, database, extra_env)
+    try:
+        server = next(servers)
+        yield server
+        problems = server.log_problems(secrets)
+        assert not problems, "\n".join(problems[:20])
+    finally:
+        servers.close()
 
 
 def start_assistant(

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from support.identity import issue_token
+from support.settings import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 AGENT = ("agent", "agent-dev-password")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT_MS = 15_000
 
 
