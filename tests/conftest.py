@@ -10,7 +10,14 @@ from typing import Iterator
 import pytest
 
 from tests.helpers.loopback import Receiver
-from tests.helpers.server import PG_URL, Assistant, helpdesk_env, prepare_database, running_assistant
+from tests.helpers.server import (
+    PG_URL,
+    Assistant,
+    fresh_demo_database,
+    helpdesk_env,
+    prepare_database,
+    running_assistant,
+)
 
 LAYERS = ("unit", "db", "actions", "model", "e2e", "browser")
 
@@ -78,6 +85,6 @@ def any_assistant(request) -> Assistant:
 def database_url(request, tmp_path, monkeypatch) -> str:
     """A fresh demo database on real SQLite and on the real PostgreSQL; DATABASE_URL points at it."""
     url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else PG_URL
-    prepare_database(url)
+    fresh_demo_database(url)
     monkeypatch.setenv("DATABASE_URL", url)
     return url

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator, List
+from typing import Dict, Iterator, List
 
 import pytest
 import requests
@@ -158,14 +160,11 @@ def helpdesk_env(receiver: Receiver) -> dict:
     }
 
 
-def prepare_database(url: str) -> None:
-    """An empty database at `url`, migrated with Alembic and filled with the demo data."""
+def migrate(url: str) -> None:
+    """An empty database at `url` (PostgreSQL: its public schema dropped first), migrated with Alembic."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
-
-    from support import demo_data
-    from support.db.engine import engine_for, session_scope
 
     if url.startswith("postgresql"):
         with engine_for(url).begin() as connection:
@@ -174,8 +173,44 @@ def prepare_database(url: str) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
     command.upgrade(config, "head")
+
+
+def load_demo_data(url: str) -> None:
+    from support import demo_data
+
     with session_scope(engine_for(url)) as session:
         demo_data.load(session)
+
+
+def prepare_database(url: str) -> None:
+    """An empty database at `url`, migrated with Alembic and filled with the demo data."""
+    migrate(url)
+    load_demo_data(url)
+
+
+_MIGRATED: Dict[str, Path] = {}  # what this test process already migrated: a SQLite template, or a PG URL
+
+
+def fresh_demo_database(url: str) -> None:
+    """prepare_database for the many tests that each want a fresh one, with the migrations run once per
+    test process: SQLite copies a migrated template file, PostgreSQL empties every table (identities
+    restarted); then the demo data is loaded."""
+    from sqlalchemy import text
+
+    if url.startswith("sqlite"):
+        if "sqlite" not in _MIGRATED:
+            template = Path(tempfile.mkdtemp(prefix="assistant-template-")) / "template.db"
+            migrate(f"sqlite:///{template}")
+            _MIGRATED["sqlite"] = template
+        shutil.copyfile(_MIGRATED["sqlite"], url.split("///", 1)[1])
+    elif url not in _MIGRATED:
+        migrate(url)
+        _MIGRATED[url] = Path()
+    else:
+        tables = ", ".join(table.name for table in m.Base.metadata.sorted_tables)
+        with engine_for(url).begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    load_demo_data(url)
 
 
 def add_past_due_customer(
