@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, fields
 from datetime import time
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -57,14 +57,25 @@ class Product:
     helpdesk_mode: str
 
 
-INTEGER_KEYS = (
-    "grace_days",
-    "retry_attempts",
-    "retention_discount_percent",
-    "retention_discount_months",
-    "bot_retries_per_day",
-    "expected_wait_minutes",
-)
+# How each value of product.yml is read; a key not named here is kept as YAML gives it.
+CONVERTERS: Dict[str, Callable[[Any], Any]] = {
+    **{
+        key: int
+        for key in (
+            "grace_days",
+            "retry_attempts",
+            "retention_discount_percent",
+            "retention_discount_months",
+            "bot_retries_per_day",
+            "expected_wait_minutes",
+        )
+    },
+    "dunning_retry_days": lambda value: tuple(int(days) for days in value),
+    "support_days": lambda value: tuple(str(day) for day in value),
+    "support_opens": lambda value: time.fromisoformat(str(value)),
+    "support_closes": lambda value: time.fromisoformat(str(value)),
+    "helpdesk_mode": lambda value: str(value).lower(),
+}
 
 
 def _check(condition: bool, message: str) -> None:
@@ -72,25 +83,19 @@ def _check(condition: bool, message: str) -> None:
         raise InvalidSettings(f"product.yml: {message}")
 
 
+def _read(name: str, value: Any) -> Any:
+    try:
+        return CONVERTERS.get(name, lambda same: same)(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidSettings(f"product.yml: {name}: {error}") from error
+
+
 def parse_product(raw: Mapping[str, Any]) -> Product:
     """A Product from product.yml's mapping; InvalidSettings names the first wrong value."""
     names = [f.name for f in fields(Product)]
     missing = [name for name in names if name not in raw]
     _check(not missing, f"missing {', '.join(missing)}")
-    try:
-        product = Product(
-            **{
-                **{name: raw[name] for name in names},
-                **{name: int(raw[name]) for name in INTEGER_KEYS},
-                "dunning_retry_days": tuple(int(days) for days in raw["dunning_retry_days"]),
-                "support_days": tuple(str(day) for day in raw["support_days"]),
-                "support_opens": time.fromisoformat(str(raw["support_opens"])),
-                "support_closes": time.fromisoformat(str(raw["support_closes"])),
-                "helpdesk_mode": str(raw["helpdesk_mode"]).lower(),
-            }
-        )
-    except (TypeError, ValueError) as error:
-        raise InvalidSettings(f"product.yml: {error}") from error
+    product = Product(**{name: _read(name, raw[name]) for name in names})
     _check(product.default_language in LANGUAGES, f"default_language must be one of {LANGUAGES}")
     _check(product.grace_days > 0 and product.bot_retries_per_day >= 0, "grace_days must be positive")
     _check(
@@ -142,6 +147,11 @@ class Environment:
     helpdesk_api_token: Optional[str]
     helpdesk_account_id: str
     helpdesk_inbox_id: str
+    helpdesk_poll_seconds: float  # how often the Rasa server's worker delivers the outbox
+    helpdesk_retry_seconds: float  # the first retry's delay; it doubles up to ten minutes
+    agent_credentials: Optional[str]  # "name:password,..." for the agent console
+    chat_session_secret: Optional[str]  # signs the widget's anonymous sessions (else the JWT secret)
+    refuse_db_on_event_loop: bool  # set by scripts/run.sh for the Rasa server
 
     @property
     def is_production(self) -> bool:
@@ -157,6 +167,9 @@ def _environment(values: Tuple[Optional[str], ...]) -> Environment:
     given["app_env"] = (given["app_env"] or "").lower()
     given["helpdesk_account_id"] = given["helpdesk_account_id"] or "1"
     given["helpdesk_inbox_id"] = given["helpdesk_inbox_id"] or "1"
+    given["helpdesk_poll_seconds"] = float(given["helpdesk_poll_seconds"] or 2)
+    given["helpdesk_retry_seconds"] = float(given["helpdesk_retry_seconds"] or 5)
+    given["refuse_db_on_event_loop"] = given["refuse_db_on_event_loop"] == "1"
     return Environment(**given)
 
 

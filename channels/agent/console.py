@@ -13,7 +13,6 @@ import base64
 import binascii
 import hmac
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.actions.action import create_bot_utterance
@@ -46,7 +45,7 @@ from support.handoff.desk import (
 )
 from support.helpdesk.outbox import message_data
 from support.helpdesk.worker import deliver_due
-from support.settings import ROOT, is_production
+from support.settings import ROOT, environment, is_production
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,6 @@ CONSOLE_FILES = {
     "console.css": (WEB_DIR / "console.css", "text/css"),
 }
 DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
-WORKER_INTERVAL_SECONDS = float(os.environ.get("HELPDESK_POLL_SECONDS", "2"))
 RESUME_RESPONSES = {"resolved": "utter_handoff_resolved", "handed_back": "utter_handoff_handed_back"}
 
 
@@ -67,7 +65,7 @@ def parse_credentials(text: str) -> Dict[str, str]:
 
 
 def agent_credentials(configured: Optional[str] = None) -> Dict[str, str]:
-    text = os.environ.get("AGENT_CREDENTIALS") or configured or ""
+    text = environment().agent_credentials or configured or ""
     if not text and not is_production():
         logger.warning("AGENT_CREDENTIALS is not set: the agent console uses the DEVELOPMENT credentials.")
         text = DEV_CREDENTIALS
@@ -114,7 +112,7 @@ async def start_helpdesk_worker(app: Any, loop: Any) -> None:
                 logger.warning("helpdesk worker: database unavailable (%s)", type(problem).__name__)
             except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
                 logger.exception("helpdesk worker: unexpected error")
-            await asyncio.sleep(WORKER_INTERVAL_SECONDS)
+            await asyncio.sleep(environment().helpdesk_poll_seconds)
 
     app.add_task(work())
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -31,7 +30,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 
 from support.identity import jwt_secret, verified_email
 from support.redaction import redact_card_data
-from support.settings import InsecureConfiguration
+from support.settings import InsecureConfiguration, environment
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ ANONYMOUS_SESSION_DAYS = 30
 
 def session_secret() -> bytes:
     """Signs anonymous session tokens and derives conversation ids (CHAT_SESSION_SECRET, else the JWT secret)."""
-    secret = os.environ.get("CHAT_SESSION_SECRET")
+    secret = environment().chat_session_secret
     if not secret:
         try:
             secret = jwt_secret()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -81,7 +80,7 @@ def session_scope(bind: Engine | None = None) -> Iterator[Session]:
 
     In the Rasa server (REFUSE_DB_ON_EVENT_LOOP=1, set by scripts/run.sh) a transaction opened on the
     event loop's thread raises: it would stall every conversation while the database answers."""
-    if os.environ.get("REFUSE_DB_ON_EVENT_LOOP") == "1" and _on_event_loop():
+    if environment().refuse_db_on_event_loop and _on_event_loop():
         raise BlockingCallOnEventLoop("database call on the event loop: use channels.database.in_database")
     factory = sessionmaker(bind=bind or engine(), future=True, expire_on_commit=False)
     with factory() as session, session.begin():

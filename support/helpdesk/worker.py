@@ -5,7 +5,6 @@ for as long as the helpdesk is down. The Rasa server runs one; `python -m suppor
 from __future__ import annotations
 
 import logging
-import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,17 +18,17 @@ from sqlalchemy.orm import Session
 from support.db import models as m
 from support.db.engine import session_scope
 from support.helpdesk.transports import DeliveryError, Job, Transport
+from support.settings import environment
 
 logger = logging.getLogger(__name__)
 
-FIRST_RETRY_SECONDS = float(os.environ.get("HELPDESK_RETRY_SECONDS", "5"))
 MAX_RETRY_SECONDS = 600  # a helpdesk down for hours is retried every ten minutes, forever
 LEASE_SECONDS = 60  # a claimed row is not picked again by another worker meanwhile
 
 
 def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s ... capped at ten minutes, with jitter so that workers do not retry in step."""
-    seconds = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+    seconds = min(MAX_RETRY_SECONDS, environment().helpdesk_retry_seconds * 2 ** max(0, attempts - 1))
     return timedelta(seconds=seconds * random.uniform(0.8, 1.0))
 
 

@@ -7,6 +7,8 @@ import asyncio
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable
 
 import grimp
 import pytest
@@ -61,6 +63,12 @@ def test_the_action_server_registers_exactly_the_domain_actions_and_loads_no_too
     assert not {"stripe", "support.demo_data", "support.cli", "channels", "components"} & modules
 
 
+def _on_its_own_loop(work: Callable[[], Awaitable[Any]]) -> Any:
+    """asyncio.run on a thread of its own (a browser test may have left a loop on the main thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(work())).result()
+
+
 def test_a_transaction_on_a_running_event_loop_is_refused_in_the_rasa_server(monkeypatch) -> None:
     monkeypatch.setenv("REFUSE_DB_ON_EVENT_LOOP", "1")
 
@@ -69,13 +77,13 @@ def test_a_transaction_on_a_running_event_loop_is_refused_in_the_rasa_server(mon
             pass
 
     with pytest.raises(BlockingCallOnEventLoop):
-        asyncio.run(handler())
+        _on_its_own_loop(handler)
 
-    async def in_a_thread() -> None:  # the way channels reach the database
+    async def in_a_thread() -> int:  # the way channels reach the database
         def work() -> int:
             with session_scope(create_engine("sqlite://", future=True)) as session:
                 return session.connection().exec_driver_sql("SELECT 1").scalar_one()
 
-        assert await asyncio.to_thread(work) == 1
+        return await asyncio.to_thread(work)
 
-    asyncio.run(in_a_thread())
+    assert _on_its_own_loop(in_a_thread) == 1
