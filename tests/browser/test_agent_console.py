@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 from typing import List
 
-import pytest
 import requests
 
 from support.identity import issue_token
-from support.settings import ROOT
+from tests.browser.conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AGENT = ("agent", "agent-dev-password")
-ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT_MS = 15_000
 
 
@@ -53,17 +40,8 @@ def _bot_texts(assistant, sender: str) -> List[str]:
     return [event.get("text") for event in assistant.tracker(sender)["events"] if event.get("event") == "bot"]
 
 
-def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
-            "the agent console test needs a real browser and never downloads one"
-        )
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError as error:  # pragma: no cover - the lock file pins playwright
-        pytest.fail(f"playwright is not installed in this environment: {error}")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def test_agent_console_handles_a_handoff_end_to_end(browser, assistant) -> None:
+    from playwright.sync_api import expect
 
     acme_sender, french_sender = f"console-acme-{uuid.uuid4().hex}", f"console-fr-{uuid.uuid4().hex}"
     acme = _handoff(
@@ -75,9 +53,8 @@ def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
     french = _handoff(assistant, ["je voudrais parler à un conseiller"], french_sender, {"locale": "fr-FR"})
     reply = f"Hello, this is the support team: please update the expired card <i>{uuid.uuid4().hex[:6]}</i>"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    with browser.new_context(viewport={"width": 1280, "height": 900}) as context:
+        page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
         try:
@@ -160,8 +137,6 @@ def test_agent_console_handles_a_handoff_end_to_end(assistant) -> None:
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "agent-console-failure.png"), full_page=True)
             raise
-        finally:
-            browser.close()
 
     # The agent's reply reached the customer's conversation, and the ticket is resolved on the server.
     deadline = time.monotonic() + 15

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
 from support.settings import ROOT
+from tests.browser.conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
 SOCKET_IO_CLIENT = ROOT / "web/node_modules/socket.io-client/dist/socket.io.min.js"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ANSWER_TIMEOUT = 60_000  # ms: the first answers of a fresh server can be slow
 QUESTION = "Pourquoi le renouvellement de mon abonnement a échoué ?"
 FRENCH_DATE = re.compile(
@@ -35,26 +24,10 @@ FRENCH_DATE = re.compile(
 )  # "3 décembre 2025", "1er mars", "3 déc. 2025"
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium; requested before `assistant` so that a missing browser fails before the slow start."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: install Debian's package (apt-get install chromium). "
-            "Playwright's own browser download is not used here.",
-            pytrace=False,
-        )
+@pytest.fixture(scope="module", autouse=True)
+def widget_files() -> None:
     if not SOCKET_IO_CLIENT.exists():
         pytest.fail(f"{SOCKET_IO_CLIENT} is missing (the widget loads it): run `npm ci` in web/.", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open_portal(browser, url: str, email: str | None, locale: str = "fr-FR", **context_options):

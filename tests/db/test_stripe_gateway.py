@@ -135,7 +135,8 @@ def test_a_lost_answer_is_a_timeout_and_lookup_finds_the_charge(stripe: StripeSt
     assert gateway.lookup("never-sent") is None
 
 
-def test_concurrent_retries_through_stripe_charge_once(database_url: str, stripe: StripeStandIn) -> None:
+def _umbrella_pays_with(database_url: str, method: str) -> None:
+    """Umbrella's card becomes a Stripe customer's payment method (the stand-in decides by its id)."""
     with session_scope(engine_for(database_url)) as session:
         account_id = session.execute(
             select(m.User.account_id).where(m.User.email == "admin@umbrella.example")
@@ -143,8 +144,12 @@ def test_concurrent_retries_through_stripe_charge_once(database_url: str, stripe
         session.execute(
             update(m.PaymentMethod)
             .where(m.PaymentMethod.account_id == account_id)
-            .values(gateway_customer="cus_umbrella", gateway_method="pm_ok")
+            .values(gateway_customer="cus_umbrella", gateway_method=method)
         )
+
+
+def test_concurrent_retries_through_stripe_charge_once(database_url: str, stripe: StripeStandIn) -> None:
+    _umbrella_pays_with(database_url, "pm_ok")
     gateway = StripeGateway("sk_test", stripe.url)
     outcomes, errors = run_at_once(
         lambda _: retry_payment(
@@ -162,15 +167,7 @@ def test_a_stripe_api_error_after_the_charge_is_reconciled_never_charged_twice(
     database_url: str, stripe: StripeStandIn
 ) -> None:
     """Stripe answers 500 (APIError) though it charged: the attempt is unknown, then settled by key."""
-    with session_scope(engine_for(database_url)) as session:
-        account_id = session.execute(
-            select(m.User.account_id).where(m.User.email == "admin@umbrella.example")
-        ).scalar_one()
-        session.execute(
-            update(m.PaymentMethod)
-            .where(m.PaymentMethod.account_id == account_id)
-            .values(gateway_customer="cus_umbrella", gateway_method="pm_500")
-        )
+    _umbrella_pays_with(database_url, "pm_500")
     gateway = StripeGateway("sk_test", stripe.url)
 
     def retry() -> str:
