@@ -1,0 +1,1 @@
+"""Human handoff: tickets, their summary and transcript, support hours, and the agents' desk."""
