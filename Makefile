@@ -52,15 +52,16 @@ db: $(VENV)/.installed
 
 # A signed token for a demo user, as the host website would issue it: make token USER=admin@acme.example
 token: $(VENV)/.installed
-	@case "$(USER)" in *@*) $(PY) -m support.cli token "$(USER)";; \
+	@export APP_ENV=$${APP_ENV:-development}; case "$(USER)" in *@*) $(PY) -m support.cli token "$(USER)";; \
 	  *) echo "usage: make token USER=admin@acme.example" >&2; exit 2;; esac
 
 # Scheduled retries of past_due subscriptions and the downgrade after the grace period (cron: README).
 dunning: $(VENV)/.installed
 	$(PY) -m support.cli dunning
 
+# The embedded default is a development demo (APP_ENV=development, printed): production needs real secrets.
 run: $(VENV)/.installed $(WIDGET_LIB) $(MODEL) db
-	scripts/run.sh
+	APP_ENV=$${APP_ENV:-development} scripts/run.sh
 
 shell: $(MODEL) db
 	scripts/shell.sh

@@ -99,7 +99,7 @@ class AccountAction(Action, ABC):
         return _pending(None)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        email = verified_email(latest_user_metadata(tracker))
+        email = verified_email(latest_user_metadata(tracker), tracker.sender_id)
         if email is None:
             return self.anonymous(dispatcher, tracker)
         try:

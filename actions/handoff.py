@@ -28,7 +28,7 @@ def handoff_request(tracker: Tracker) -> HandoffRequest:
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "unknown",
         language=conversation_language(tracker),
-        email=verified_email(latest_user_metadata(tracker)),
+        email=verified_email(latest_user_metadata(tracker), tracker.sender_id),
         reason=infer_reason(events),
         topic=infer_topic(events),
         lines=transcript(events),

@@ -6,7 +6,7 @@
 - `Relay` is what the Telegram, Messenger and Slack channels do with a message once its signature
   is verified: link / unlink commands are answered here, in French or English, without going
   through Rasa (so a code never reaches the NLU or the tracker); any other message goes to Rasa with
-  `metadata = {"token": <5-minute JWT of the linked customer>, "locale": ...}` when the messenger
+  `metadata = {"identity": <the channel's attestation of the linked customer>, "locale": ...}` when the messenger
   user is linked and the conversation is private, or just the locale otherwise. Nothing the user
   types can change that metadata. Messages of one conversation are handled in arrival order.
 """
@@ -25,10 +25,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from channels.gate import admit, identity_metadata, refusal
 from support import i18n
 from support.clock import now_utc
 from support.db.engine import engine, session_scope
-from support.identity import issue_channel_token, verified_email
+from support.identity import verified_token
 from support.messenger_links import (
     CODE_TTL,
     LinkOutcome,
@@ -39,12 +40,10 @@ from support.messenger_links import (
     normalise_code,
     unlink,
 )
-from support.redaction import redact_card_data
-from support.settings import product
+from support.settings import InsecureConfiguration, product
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_TOKEN_MINUTES = 5
 PLATFORM_NAMES = {"telegram": "Telegram", "facebook": "Messenger", "slack": "Slack"}
 
 # Every reply of the linking commands is in the message catalogue (support/i18n.py), under "link.".
@@ -170,10 +169,14 @@ class Relay:
             reply = await self.answer(command, incoming)
             await output.send_text_message(incoming.sender_id, reply)
             return
+        text, refused = await admit(incoming.sender_id, incoming.text, f"{incoming.platform}:{incoming.user_id}")
+        if refused:
+            language = command_language(incoming.locale, incoming.text[:200])
+            await output.send_text_message(incoming.sender_id, refusal(refused, language))
+            return
         metadata = await self.identity(incoming)
-        # card numbers and security codes never enter the conversation store
         message = UserMessage(
-            redact_card_data(incoming.text),
+            text,
             output,
             incoming.sender_id,
             input_channel=self.input_channel,
@@ -183,7 +186,7 @@ class Relay:
         await on_new_message(message)
 
     async def identity(self, incoming: Incoming) -> Dict[str, Any]:
-        """The metadata Rasa gets: the locale, and a short-lived token when the user is linked."""
+        """The metadata Rasa gets: the locale, and the channel's attestation when the user is linked."""
         metadata: Dict[str, Any] = {}
         if incoming.locale:
             metadata["locale"] = incoming.locale
@@ -198,9 +201,9 @@ class Relay:
             return metadata
         if email:
             try:
-                metadata["token"] = issue_channel_token(email, minutes=IDENTITY_TOKEN_MINUTES)
-            except Exception as error:  # noqa: BLE001 - e.g. production without AUTH_JWT_SECRET: anonymous, never a crash
-                logger.error("%s: no identity token for a linked user (%s)", incoming.platform, type(error).__name__)
+                metadata.update(identity_metadata(email, incoming.sender_id))
+            except InsecureConfiguration as error:  # no channel secret: anonymous, never a crash
+                logger.error("%s: no attestation for a linked user (%s)", incoming.platform, type(error).__name__)
         return metadata
 
     async def answer(self, command: Command, incoming: Incoming) -> str:
@@ -253,7 +256,8 @@ class LinkCodeInput(InputChannel):
         @bp.route("/code", methods=["POST"])
         async def code(request: Request) -> HTTPResponse:
             scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-            email = verified_email({"token": token.strip()}) if scheme.lower() == "bearer" else None
+            customer = verified_token(token.strip()) if scheme.lower() == "bearer" else None
+            email = customer.email if customer else None
             if email is None:
                 return response.json({"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
 

@@ -37,8 +37,21 @@ echo $$ > "$LOCK"
 ENDPOINTS=$RUN_DIR/endpoints-$RASA_PORT.yml
 .venv/bin/python -m scripts.write_endpoints "$ENDPOINTS"
 
-if [ -z "${AUTH_JWT_SECRET:-}${AUTH_JWT_PUBLIC_KEY:-}" ]; then
-  echo "WARNING: AUTH_JWT_SECRET is not set: tokens are checked with the DEVELOPMENT-ONLY secret (never in production)."
+# Production unless APP_ENV=development (which `make run` sets): then every secret must be real.
+export HOST=${HOST:-127.0.0.1}
+if [ "${APP_ENV:-}" = "development" ]; then
+  echo "Development mode (APP_ENV=development): the development JWT secret, the demo sign-in and the agent"
+  echo "console's development credentials are on. Listening on $HOST only; never expose this mode to a network."
+  export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}
+else
+  echo "Production mode (APP_ENV=${APP_ENV:-unset}): real secrets required; APP_ENV=development for a demo."
+  .venv/bin/python -c 'from support.settings import check_configuration; check_configuration()' || exit 1
+fi
+# CORS only for the origins that embed the widget or ask for link codes (ALLOWED_ORIGINS="https://a,https://b").
+cors=()
+if [ -n "${ALLOWED_ORIGINS:-}" ]; then
+  IFS=',' read -r -a origins <<< "$ALLOWED_ORIGINS"
+  cors=(--cors "${origins[@]}")
 fi
 
 pids=()
@@ -51,12 +64,12 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" \
+.venv/bin/python -m actions.server --port "$ACTIONS_PORT" \
   >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
 pids+=($!)
 # The Rasa server's event loop must never wait on the database (support/db/engine.py refuses it there).
-REFUSE_DB_ON_EVENT_LOOP=1 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
-  --cors "*" --credentials "$CREDENTIALS" --endpoints "$ENDPOINTS" \
+REFUSE_DB_ON_EVENT_LOOP=1 .venv/bin/rasa run --model "$MODEL" --interface "$HOST" --port "$RASA_PORT" \
+  --enable-api --auth-token "$RASA_API_TOKEN" "${cors[@]}" --credentials "$CREDENTIALS" --endpoints "$ENDPOINTS" \
   >"$LOG_DIR/rasa-$RASA_PORT.log" 2>&1 &
 pids+=($!)
 

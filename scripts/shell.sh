@@ -5,8 +5,11 @@ cd "$(dirname "$0")/.."
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$ACTIONS_PORT/webhook}
 mkdir -p .run/logs
+export APP_ENV=${APP_ENV:-development}
+# The action server answers only calls carrying this token (endpoints.yml makes rasa shell send it).
+export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}
 if ! curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null; then
-  .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" >".run/logs/actions-$ACTIONS_PORT.log" 2>&1 &
+  .venv/bin/python -m actions.server --port "$ACTIONS_PORT" >".run/logs/actions-$ACTIONS_PORT.log" 2>&1 &
   actions_pid=$!
   trap 'kill $actions_pid 2>/dev/null || true' EXIT
   until curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null; do sleep 1; done

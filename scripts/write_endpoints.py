@@ -45,6 +45,8 @@ def tracker_store(url: str) -> dict:
 def main(out: str) -> None:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = os.environ.get("ACTION_SERVER_URL") or endpoints["action_endpoint"]["url"]
+    # Rasa reads ${...} from its own environment when it loads this file: the token is never written down.
+    endpoints["action_endpoint"]["headers"] = {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}
     endpoints["tracker_store"] = tracker_store(database_url())
     Path(out).write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
 

@@ -152,10 +152,24 @@ class Environment:
     agent_credentials: Optional[str]  # "name:password,..." for the agent console
     chat_session_secret: Optional[str]  # signs the widget's anonymous sessions (else the JWT secret)
     refuse_db_on_event_loop: bool  # set by scripts/run.sh for the Rasa server
+    host: str  # the interface both servers listen on (127.0.0.1 unless told; 0.0.0.0 in a container)
+    action_server_token: Optional[str]  # what the Rasa server sends the action server, which refuses other calls
+    rest_api_keys: Optional[str]  # "name:key,..." for integrations using the REST channel (outside development)
+    allowed_origins: Optional[str]  # "https://www.example.com,..." may embed the widget and call /link/code
+    max_message_chars: int  # the longest message any channel accepts
+    rate_limit_conversation: int  # messages a minute one conversation may send
+    rate_limit_client: int  # messages a minute one client (IP address) may send, all conversations together
+    redis_url: Optional[str]  # shared rate limits between replicas (else each process counts alone)
+
+    @property
+    def is_development(self) -> bool:
+        """Only when asked for: development secrets, the demo sign-in and development agent credentials."""
+        return self.app_env == "development"
 
     @property
     def is_production(self) -> bool:
-        return self.app_env == "production"
+        """Anything but APP_ENV=development: real secrets required."""
+        return not self.is_development
 
 
 ENVIRONMENT_VARIABLES = tuple(f.name.upper() for f in fields(Environment))
@@ -170,6 +184,10 @@ def _environment(values: Tuple[Optional[str], ...]) -> Environment:
     given["helpdesk_poll_seconds"] = float(given["helpdesk_poll_seconds"] or 2)
     given["helpdesk_retry_seconds"] = float(given["helpdesk_retry_seconds"] or 5)
     given["refuse_db_on_event_loop"] = given["refuse_db_on_event_loop"] == "1"
+    given["host"] = given["host"] or "127.0.0.1"
+    given["max_message_chars"] = int(given["max_message_chars"] or 4000)
+    given["rate_limit_conversation"] = int(given["rate_limit_conversation"] or 20)
+    given["rate_limit_client"] = int(given["rate_limit_client"] or 120)
     return Environment(**given)
 
 
@@ -180,6 +198,10 @@ def environment() -> Environment:
 
 def is_production() -> bool:
     return environment().is_production
+
+
+def is_development() -> bool:
+    return environment().is_development
 
 
 def payment_gateway_name() -> str:
@@ -197,11 +219,26 @@ def helpdesk_mode() -> str:
 
 
 def check_configuration() -> None:
-    """Called when a server starts: product.yml and the adapters' names must be valid, and production
-    refuses to run without a real way to verify customers' tokens."""
+    """Called when a server starts: product.yml and the adapters' names must be valid, and outside
+    development every secret must be real (none falls back to the development one)."""
     product()
     payment_gateway_name()
     helpdesk_mode()
     env = environment()
-    if env.is_production and not (env.auth_jwt_public_key or env.auth_jwt_secret):
-        raise InsecureConfiguration("AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY must be set when APP_ENV=production")
+    if env.is_development:
+        return
+    missing = [
+        name
+        for name, given in (
+            ("AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY", env.auth_jwt_secret or env.auth_jwt_public_key),
+            ("CHANNEL_TOKEN_SECRET or AUTH_JWT_SECRET", env.channel_token_secret or env.auth_jwt_secret),
+            ("CHAT_SESSION_SECRET or AUTH_JWT_SECRET", env.chat_session_secret or env.auth_jwt_secret),
+            ("ACTION_SERVER_TOKEN", env.action_server_token),
+        )
+        if not given
+    ]
+    if missing:
+        raise InsecureConfiguration(
+            f"{', '.join(missing)} must be set (APP_ENV={env.app_env or 'unset'} is production; "
+            "APP_ENV=development uses development secrets)"
+        )

@@ -19,6 +19,10 @@ from tests.helpers.server import (
     running_assistant,
 )
 
+# The tests sign demo tokens with the development secret, as `make run` does; the production checks
+# set APP_ENV themselves (tests/unit/test_settings.py, tests/e2e/test_production.py).
+os.environ.setdefault("APP_ENV", "development")
+
 LAYERS = ("unit", "db", "actions", "model", "e2e", "browser")
 
 

@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 from channels.database import in_database
 from support.demo_data import demo_users
 from support.identity import issue_token
-from support.settings import ROOT, is_production
+from support.settings import ROOT, check_configuration, is_production
 
 WEB = ROOT / "web"
 WIDGET_FILES = {
@@ -54,6 +54,7 @@ class WebPagesInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        check_configuration()  # the Rasa server refuses to start without real secrets outside development
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

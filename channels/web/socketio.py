@@ -3,10 +3,12 @@
 Rasa 3.6's own channel lets the client choose its session id and metadata. Here the server does:
 - a signed-in customer connects with their JWT (auth.token); the conversation id is derived from
   the verified subject, so their reloads and tabs share one conversation and nobody else can
-  reach it; every message carries the verified token, whatever the client sends;
+  reach it; every message carries the channel's attestation of that customer (never the token),
+  whatever the client sends;
 - an anonymous visitor gets a conversation id and a signed session token for it, which only
   that browser has; presenting it again continues the conversation (a reload);
-- on connecting, the client receives `session_confirm` and the conversation's `history`.
+- on connecting, the client receives `session_confirm` and the conversation's `history`;
+- a message is cleaned, and refused when too long or over the rate limit (channels/gate.py).
 Protocol details: README ("The chat widget").
 """
 
@@ -28,13 +30,12 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from support.identity import jwt_secret, verified_email
-from support.redaction import redact_card_data
+from channels.gate import admit, conversation_language, identity_metadata, refusal
+from support.identity import jwt_secret, verified_token
 from support.settings import InsecureConfiguration, environment
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 10_000
 HISTORY_EVENTS = 200
 ANONYMOUS_SESSION_DAYS = 30
 
@@ -137,21 +138,28 @@ class ChatInput(InputChannel):
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
             auth = auth if isinstance(auth, dict) else {}
-            token = auth.get("token") if isinstance(auth.get("token"), str) else None
+            token = auth.get("token")
             locale = str(auth.get("locale") or "")[:16]
-            session_token = None
+            session_token, customer = None, None
             if token:
-                email = verified_email({"token": token})
-                if email is None:
+                customer = verified_token(token)  # the token itself is kept nowhere
+                if customer is None:
                     raise Refused("invalid_token")
-                conversation = customer_conversation(email)
+                conversation = customer_conversation(customer.email)
             else:
                 conversation = anonymous_conversation(auth.get("session"))
                 if conversation is None:
                     conversation, session_token = anonymous_session()
-            await sio.save_session(sid, {"conversation": conversation, "token": token, "locale": locale})
+            request = environ.get("sanic.request")
+            session = {
+                "conversation": conversation,
+                "customer": customer,
+                "locale": locale,
+                "client": getattr(request, "remote_addr", None) or getattr(request, "ip", None),
+            }
+            await sio.save_session(sid, session)
             sio.enter_room(sid, conversation)
-            sio.start_background_task(welcome, sid, conversation, session_token, bool(token))
+            sio.start_background_task(welcome, sid, conversation, session_token, customer is not None)
             return True
 
         async def welcome(sid: str, conversation: str, session_token: Optional[str], signed_in: bool) -> None:
@@ -168,13 +176,18 @@ class ChatInput(InputChannel):
             if not isinstance(text, str) or not text.strip():
                 return  # malformed or empty: the widget never sends it, nothing to answer
             session = await sio.get_session(sid)
+            conversation, customer = session["conversation"], session["customer"]
+            text, refused = await admit(conversation, text, session["client"])
+            if refused:
+                language = await conversation_language(self._app(), conversation, session["locale"])
+                await sio.emit("bot_uttered", {"text": refusal(refused, language)}, room=sid)
+                return
             metadata = {"locale": session["locale"]}
-            if session["token"]:
-                metadata["token"] = session["token"]  # verified at connect; the action server checks it again
-            # card numbers and security codes never enter the conversation store
+            if customer is not None and customer.expires > datetime.now(timezone.utc):
+                metadata.update(identity_metadata(customer.email, conversation, customer.expires))
             await on_new_message(
                 UserMessage(
-                    redact_card_data(text[:MAX_MESSAGE_CHARS]),
+                    text,
                     ChatOutput(sio, "bot_uttered"),
                     session["conversation"],
                     input_channel=self.name(),
@@ -184,9 +197,11 @@ class ChatInput(InputChannel):
 
         return bp
 
+    def _app(self) -> Optional[Sanic]:
+        return getattr(self.blueprint_ref.ctx, "app", None) if self.blueprint_ref else None
+
     async def _history(self, conversation: str) -> List[Dict[str, Any]]:
-        app = getattr(self.blueprint_ref.ctx, "app", None) if self.blueprint_ref else None
-        agent = getattr(getattr(app, "ctx", None), "agent", None)
+        agent = getattr(getattr(self._app(), "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
             return []
         tracker = await agent.tracker_store.retrieve(conversation)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
 from support.redaction import redact_card_data
+from support.text import clean_text
 from support.vocabulary import Author
 
 MAX_TEXT = 4000
@@ -42,13 +42,9 @@ def user_line(event: Dict[str, Any]) -> Line:
     return Line(f"user:{event.get('timestamp')}", event_time(event), Author.CUSTOMER, clean(event.get("text") or ""))
 
 
-# Control characters (NUL, escape sequences...) other than tab and newline: PostgreSQL refuses NUL in text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def clean(text: str) -> str:
     """The text as a person reads it: control characters and card data removed, at most MAX_TEXT characters."""
-    return redact_card_data(_CONTROL.sub("", text).strip())[:MAX_TEXT]
+    return redact_card_data(clean_text(text))[:MAX_TEXT]
 
 
 def transcript(events: Iterable[Dict[str, Any]]) -> List[Line]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
-from support.identity import DEV_SECRET, issue_token
+from support.identity import DEV_SECRET, IDENTITY, attest, issue_token, verified_token
 from tests.helpers.executor import responses, run_action, slots_set, user_event
 
 
@@ -23,7 +23,9 @@ def run(
     language: str = "fr",
     sender: str = "conv",
 ) -> dict:
-    metadata = {"token": token} if token is not None else {}
+    """Runs the action on a message whose token a channel verified and turned into its attestation."""
+    customer = verified_token(token)
+    metadata = {IDENTITY: attest(customer.email, sender, customer.expires)} if customer else {}
     return run_action(action, [user_event(intent, metadata=metadata)], {"language": language, **(slots or {})}, sender)
 
 
@@ -56,6 +58,26 @@ def test_without_a_valid_token_only_general_answers(database_url: str, token) ->
     result = run("action_renewal_failed", token)
     assert said(result) == ["utter_renewal_failed", "utter_sign_in_for_account"]
     assert "4242" not in str(result["responses"]) and "Visa" not in str(result["responses"])
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"email": "admin@acme.example", "until": 4102444800, "signature": "0" * 64},  # forged
+        "ATTESTED FOR ANOTHER CONVERSATION",
+        {"token": "a raw token is not an identity"},
+    ],
+)
+def test_an_identity_the_channel_did_not_attest_for_this_conversation_is_refused(database_url: str, identity) -> None:
+    if identity == "ATTESTED FOR ANOTHER CONVERSATION":
+        identity = attest("admin@acme.example", "another-conversation")
+    result = run_action(
+        "action_renewal_failed",
+        [user_event("renewal_failed", metadata={IDENTITY: identity})],
+        {"language": "en"},
+        "conv",
+    )
+    assert said(result) == ["utter_renewal_failed", "utter_sign_in_for_account"]
 
 
 def test_renewal_failed_gives_the_real_reason_and_grace_date(database_url: str) -> None:

@@ -37,7 +37,11 @@ def _handoff(assistant, messages: List[str], sender: str, metadata: dict) -> str
 
 
 def _bot_texts(assistant, sender: str) -> List[str]:
-    return [event.get("text") for event in assistant.tracker(sender)["events"] if event.get("event") == "bot"]
+    return [
+        event.get("text")
+        for event in assistant.tracker(assistant.rest(sender))["events"]
+        if event.get("event") == "bot"
+    ]
 
 
 def test_agent_console_handles_a_handoff_end_to_end(browser, assistant) -> None:

@@ -42,13 +42,13 @@ def test_french_customer_is_handed_over_and_the_bot_resumes(assistant, helpdesk)
     assert reply.status_code == 200 and reply.json()["delivered"] is False
     agent_events = [
         e
-        for e in assistant.tracker(sender)["events"]
+        for e in assistant.tracker(assistant.rest(sender))["events"]
         if e["event"] == "bot" and (e.get("metadata") or {}).get("agent") == "agent"
     ]
     assert [e["text"] for e in agent_events] == ["Bonjour, je m'en occupe."]
 
     assert api(assistant, "POST", f"/tickets/{reference}/resolve").json()["ticket"]["status"] == "resolved"
-    events = assistant.tracker(sender)["events"]
+    events = assistant.tracker(assistant.rest(sender))["events"]
     assert any(e["event"] == "resume" for e in events)
     assert f"clôturé votre demande {reference}" in [e for e in events if e["event"] == "bot"][-1]["text"]
     assert "résili" in texts(assistant.say("comment résilier mon abonnement ?", sender, meta))  # the bot is back

@@ -125,4 +125,4 @@ def test_http_api_requires_the_token(assistant) -> None:
         ).status_code
         == 401
     )
-    assert assistant.tracker(sender)["sender_id"] == sender
+    assert assistant.tracker(assistant.rest(sender))["sender_id"] == assistant.rest(sender)

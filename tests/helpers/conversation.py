@@ -51,6 +51,6 @@ def ticket(assistant: Assistant, reference: str) -> dict:
 
 
 def last_intent(assistant: Assistant, sender: str) -> Optional[str]:
-    """The intent the NLU gave the conversation's latest message."""
-    users = [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+    """The intent the NLU gave the latest message of a REST sender's conversation."""
+    users = [e for e in assistant.tracker(assistant.rest(sender))["events"] if e["event"] == "user"]
     return users[-1]["parse_data"]["intent"]["name"] if users else None

@@ -51,6 +51,7 @@ class Assistant:
         self, rasa_port: int, actions_port: int, token: str, database: Path | None = None, database_url: str = ""
     ) -> None:
         self.url = f"http://127.0.0.1:{rasa_port}"
+        self.actions_url = f"http://127.0.0.1:{actions_port}"
         self.token = token
         self.database = database  # the SQLite file, if the assistant runs on one
         self.database_url = database_url
@@ -66,6 +67,11 @@ class Assistant:
         response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
         assert response.status_code == 200, response.text
         return response.json()
+
+    @staticmethod
+    def rest(sender: str) -> str:
+        """The conversation id of a REST sender (the REST channel's namespace, channels/rest.py)."""
+        return f"rest-{sender}"
 
     def tracker(self, sender: str) -> dict:
         response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
@@ -119,6 +125,8 @@ def start_assistant(
         "ACTION_SERVER_URL": f"http://localhost:{actions_port}/webhook",
         "RASA_API_TOKEN": token,
         "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "RATE_LIMIT_CLIENT": "1000000",  # every test talks from 127.0.0.1: only the per-conversation limit applies
         **(extra_env or {}),
     }
     for log in Assistant(rasa_port, actions_port, token).logs:

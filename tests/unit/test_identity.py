@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from support.identity import issue_channel_token, issue_token, verified_email
+from support.identity import DEV_SECRET, IDENTITY, attest, issue_token, verified_email, verified_token
 from support.settings import InsecureConfiguration, check_configuration
 
 WEBSITE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -48,35 +48,62 @@ def rs256(monkeypatch) -> None:
     monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
 
 
-def test_rs256_website_tokens_and_channel_tokens_are_both_accepted(rs256) -> None:
-    assert verified_email({"token": website_rs256("Admin@Acme.example")}) == "admin@acme.example"
-    assert verified_email({"token": issue_channel_token("admin@globex.example")}) == "admin@globex.example"
+def email_of(token: object) -> object:
+    customer = verified_token(token)
+    return customer.email if customer else None
 
 
-def test_rs256_mode_refuses_hs256_website_tokens_and_forged_channel_tokens(rs256) -> None:
-    assert verified_email({"token": issue_token("admin@acme.example", secret="anything")}) is None
-    assert verified_email({"token": hs256_signed_with(PUBLIC_PEM.encode())}) is None  # key confusion
-    forged = jwt.encode(
-        {
-            "sub": "admin@acme.example",
-            "iss": "assistant-channel",
-            "exp": datetime.now(timezone.utc) + timedelta(minutes=5),
-        },
-        "guess",
-        algorithm="HS256",
-    )
-    assert verified_email({"token": forged}) is None
-    assert verified_email({"token": website_rs256("admin@acme.example", minutes=-1)}) is None
+def test_rs256_website_tokens_are_accepted(rs256) -> None:
+    assert email_of(website_rs256("Admin@Acme.example")) == "admin@acme.example"
 
 
-def test_production_without_any_key_refuses_to_start_and_refuses_channel_tokens(monkeypatch) -> None:
-    channel_token = issue_channel_token("admin@acme.example")  # signed with the development secret
+@pytest.mark.parametrize("token", [None, "", 42, ["a"], "not-a-jwt", "a" * 5000])
+def test_anything_but_a_token_is_anonymous(token: object) -> None:
+    assert verified_token(token) is None
+
+
+def test_rs256_mode_refuses_hs256_tokens_and_key_confusion(rs256) -> None:
+    assert email_of(issue_token("admin@acme.example", secret="anything")) is None
+    assert email_of(hs256_signed_with(PUBLIC_PEM.encode())) is None  # key confusion
+    assert email_of(website_rs256("admin@acme.example", minutes=-1)) is None
+
+
+def test_an_attestation_holds_for_its_own_conversation_only(rs256) -> None:
+    metadata = {IDENTITY: attest("admin@acme.example", "web-123")}
+    assert verified_email(metadata, "web-123") == "admin@acme.example"
+    assert verified_email(metadata, "rest-123") is None  # replayed in another conversation
+    forged = {IDENTITY: {**metadata[IDENTITY], "email": "admin@globex.example"}}
+    assert verified_email(forged, "web-123") is None
+    expired = {IDENTITY: attest("admin@acme.example", "web-123", datetime.now(timezone.utc) - timedelta(seconds=1))}
+    assert verified_email(expired, "web-123") is None
+    for broken in ({}, {IDENTITY: "x"}, {IDENTITY: {"email": 1}}, {"token": website_rs256("admin@acme.example")}):
+        assert verified_email(broken, "web-123") is None  # a raw token is not an identity any more
+    assert verified_email(None, "web-123") is None
+
+
+def test_an_attestation_never_outlives_the_customers_token(rs256) -> None:
+    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    assert attest("admin@acme.example", "web-1", soon)["until"] == int(soon.timestamp())
+
+
+def test_production_without_any_key_refuses_to_start_and_verifies_nothing(monkeypatch) -> None:
+    attested = {IDENTITY: attest("admin@acme.example", "web-1")}  # signed with the development secret
     for name in ("AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY", "CHANNEL_TOKEN_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(InsecureConfiguration):
         check_configuration()
-    assert verified_email({"token": channel_token}) is None  # no crash, no identity
+    assert verified_email(attested, "web-1") is None  # no crash, no identity
+    assert email_of(issue_token("admin@acme.example", secret=DEV_SECRET)) is None
+
+
+def test_outside_development_the_development_secret_is_never_used(monkeypatch) -> None:
+    """APP_ENV unset is production: with only an RS256 key, attestations need their own secret."""
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
+    monkeypatch.delenv("CHANNEL_TOKEN_SECRET", raising=False)
     monkeypatch.setenv("AUTH_JWT_PUBLIC_KEY", PUBLIC_PEM)
-    check_configuration()
-    assert verified_email({"token": website_rs256("admin@acme.example")}) == "admin@acme.example"
+    with pytest.raises(InsecureConfiguration):
+        attest("admin@acme.example", "web-1")
+    monkeypatch.setenv("CHANNEL_TOKEN_SECRET", "channel-secret-for-tests")
+    assert verified_email({IDENTITY: attest("admin@acme.example", "web-1")}, "web-1") == "admin@acme.example"

@@ -72,11 +72,27 @@ def test_unknown_adapters_are_refused_at_start(monkeypatch) -> None:
     assert payment_gateway_name() == "stripe"
 
 
-def test_production_needs_a_way_to_verify_customers(monkeypatch) -> None:
-    for name in ("AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY", "PAYMENT_GATEWAY", "HELPDESK_MODE"):
+def test_outside_development_every_secret_must_be_real(monkeypatch) -> None:
+    names = (
+        "AUTH_JWT_SECRET",
+        "AUTH_JWT_PUBLIC_KEY",
+        "CHANNEL_TOKEN_SECRET",
+        "CHAT_SESSION_SECRET",
+        "ACTION_SERVER_TOKEN",
+        "PAYMENT_GATEWAY",
+        "HELPDESK_MODE",
+    )
+    for name in names:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("APP_ENV", "production")
-    with pytest.raises(InsecureConfiguration):
-        check_configuration()
+    for app_env in ("", "production", "staging", "Development "):  # only exactly "development" is development
+        monkeypatch.setenv("APP_ENV", app_env)
+        with pytest.raises(InsecureConfiguration, match="ACTION_SERVER_TOKEN"):
+            check_configuration()
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-of-enough-length-for-hs256")
+    with pytest.raises(InsecureConfiguration, match="ACTION_SERVER_TOKEN"):
+        check_configuration()
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-token-the-rasa-server-sends")
     check_configuration()
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.delenv("AUTH_JWT_SECRET")
+    check_configuration()  # the development secrets are fine when asked for
