@@ -45,7 +45,7 @@ if [ "${APP_ENV:-}" = "development" ]; then
   export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}
 else
   echo "Production mode (APP_ENV=${APP_ENV:-unset}): real secrets required; APP_ENV=development for a demo."
-  .venv/bin/python -c 'from support.settings import check_configuration; check_configuration()' || exit 1
+  .venv/bin/python -m support.cli check || exit 1
 fi
 # CORS only for the origins that embed the widget or ask for link codes (ALLOWED_ORIGINS="https://a,https://b").
 cors=()

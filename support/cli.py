@@ -55,7 +55,19 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    from support.settings import InsecureConfiguration, InvalidSettings, check_configuration
+
+    try:
+        check_configuration()
+    except (InsecureConfiguration, InvalidSettings) as problem:
+        print(f"Refusing to start: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": check,
     "demo-data": demo_data,
     "dunning": dunning,
     "helpdesk": helpdesk,
@@ -74,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("dunning", help="scheduled payment retries and downgrades")
     commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
     commands.add_parser("token", help="a signed token for a user").add_argument("email")
+    commands.add_parser("check", help="the configuration a server would start with")
     return main
 
 

@@ -146,3 +146,27 @@ def test_both_servers_listen_on_the_loopback_interface_only(assistant) -> None:
                 listening.setdefault(int(port, 16), set()).add(address)
     assert set(listening) == ports
     assert all(addresses <= {"0100007F"} for addresses in listening.values()), listening  # 127.0.0.1
+
+
+@pytest.mark.parametrize("path", ["/chat/", "/agent/"])
+def test_pages_carry_a_strict_content_security_policy(assistant, path: str) -> None:
+    answer = requests.get(f"{assistant.url}{path}", timeout=10)
+    policy = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script>" not in answer.text and "<style>" not in answer.text and " style=" not in answer.text
+
+
+def test_no_origin_is_allowed_across_sites_unless_configured(assistant) -> None:
+    """ALLOWED_ORIGINS is unset here: no Access-Control-Allow-Origin for anyone, credentials or not."""
+    for path in ("/webhooks/rest/webhook", "/agent/api/me", "/link/code"):
+        preflight = requests.options(
+            f"{assistant.url}{path}",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+        assert "Access-Control-Allow-Origin" not in preflight.headers, (path, dict(preflight.headers))
+    answer = requests.get(f"{assistant.url}/agent/api/me", headers={"Origin": "https://evil.example"}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"

@@ -77,6 +77,7 @@ def messenger(standin: PlatformStandIn, tmp_path_factory) -> Iterator[Assistant]
         "SLACK_BOT_TOKEN": SLACK_TOKEN,
         "SLACK_SIGNING_SECRET": SLACK_SECRET,
         "SLACK_API_BASE": standin.slack_base,
+        "ALLOWED_ORIGINS": "https://www.example.com,https://shop.example.com",  # the sites that ask for codes
     }
     with running_assistant(RASA_PORT, ACTIONS_PORT, f"sqlite:///{database}", database, env, SECRETS) as server:
         yield server
@@ -713,7 +714,13 @@ def test_the_website_may_ask_for_a_code_across_origins(messenger) -> None:
         },
     )
     assert preflight.status_code in (200, 204)
-    assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "https://www.example.com")
+    assert preflight.headers.get("Access-Control-Allow-Origin") == "https://www.example.com"
+    other = requests.options(
+        f"{messenger.url}/link/code",
+        timeout=10,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in other.headers
 
 
 def test_no_secret_reaches_the_logs(messenger) -> None:

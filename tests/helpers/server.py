@@ -149,7 +149,10 @@ def start_assistant(
         if time.monotonic() > deadline:
             break
     if process.poll() is not None or not any("The assistant is ready" in line for line in output):
-        os.killpg(process.pid, signal.SIGKILL)  # run.sh and both servers: nothing keeps holding the ports
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # run.sh and both servers: nothing keeps holding the ports
+        except ProcessLookupError:
+            pass  # run.sh stopped by itself, and its servers with it
         pytest.fail("the assistant did not start:\n" + "".join(output))
     server = Assistant(rasa_port, actions_port, token, database, database_url)
     try:
