@@ -6,9 +6,12 @@ examples, whose intent blocks carry `metadata: {language: fr|en}`. The second on
 knows how customers write here: franglais ("c'est où le billing"), SMS French.
 
 The decision is attached to the parse data as the `language` property:
-``{"code": "fr" | "en" | None, "confidence": float, "locale": "fr" | "en" | None}``.
+``{"code": "fr" | "en" | None, "confidence": float, "locale": "fr" | "en" | None,
+"words": int, "letters": int, "others": int, "distinct_letters": int}``.
 `code` is None for messages that carry no language (emoji, "ok", "/intent"
-payloads); `actions/language.py` then keeps the conversation's language.
+payloads); the counts are what `support.language.measure` found in the text, so
+that `support.language.choose_language` switches the conversation's language only
+on a real sentence, never on "é" × 50,000 or ``1' AND sleep(5)#``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from support.language import locale_language
+from support.language import locale_language, measure
 
 LANGUAGE_PROPERTY = "language"
 LANGUAGES = ("en", "fr")
@@ -124,16 +127,18 @@ class LanguageDetector(GraphComponent):
         return {lang: (lingua.get(lang, 0.0) + learned[lang]) / 2 for lang in LANGUAGES}
 
     def detect(self, text: str) -> Dict[str, Any]:
-        """Returns the language of `text` and its confidence, or code None when it has none."""
+        """Returns the language of `text` and its confidence (code None when it has none), with
+        what `measure` counted in the same capped text (words, letters, others, distinct_letters)."""
         text = (text or "")[:_MAX_CHARS]
+        measured = measure(text)
         if text.startswith("/") or sum(ch.isalpha() for ch in text) < self._config["min_letters"]:
-            return {"code": None, "confidence": 0.0}
+            return {"code": None, "confidence": 0.0, **measured}
         probabilities = self.probabilities(text)
         best = max(probabilities, key=probabilities.get)
         confidence = round(probabilities[best], 3)
         if confidence < self._config["min_confidence"]:
-            return {"code": None, "confidence": confidence}
-        return {"code": best, "confidence": confidence}
+            return {"code": None, "confidence": confidence, **measured}
+        return {"code": best, "confidence": confidence, **measured}
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

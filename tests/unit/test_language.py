@@ -48,18 +48,23 @@ def test_locale_from_channel_metadata(metadata, expected) -> None:
     assert locale_language(metadata) == expected
 
 
+# what the detector measures in a real sentence ("je voudrais résilier mon abonnement")
+SENTENCE = {"words": 5, "letters": 31, "others": 0, "distinct_letters": 16}
+
+
 @pytest.mark.parametrize(
     "current, detected, expected",
     [
-        (None, {"code": "fr", "confidence": 0.7}, "fr"),  # first turn: best guess
+        (None, {"code": "fr", "confidence": 0.7, **SENTENCE}, "fr"),  # first turn: best guess
         (None, {"code": None, "locale": "fr"}, "fr"),  # neutral first turn: channel locale
         (None, {"code": None}, "en"),  # nothing at all: the default
-        (None, {"code": "en", "confidence": 0.7, "locale": "fr"}, "fr"),  # weak signal loses to the locale
-        (None, {"code": "en", "confidence": 0.99, "locale": "fr"}, "en"),  # a clear sentence wins
+        (None, {"code": "en", "confidence": 0.7, "locale": "fr", **SENTENCE}, "fr"),  # weak signal loses to the locale
+        (None, {"code": "en", "confidence": 0.99, "locale": "fr", **SENTENCE}, "en"),  # a clear sentence wins
         ("fr", {"code": None}, "fr"),  # "ok", "👍" keep the language
-        ("fr", {"code": "en", "confidence": 0.8}, "fr"),  # franglais does not flip it
-        ("fr", {"code": "en", "confidence": 0.97}, "en"),  # a real switch does
-        ("en", {"code": "fr", "confidence": 0.95, "locale": "en"}, "fr"),
+        ("fr", {"code": "en", "confidence": 0.8, **SENTENCE}, "fr"),  # franglais does not flip it
+        ("fr", {"code": "en", "confidence": 0.97, **SENTENCE}, "en"),  # a real switch does
+        ("en", {"code": "fr", "confidence": 0.95, "locale": "en", **SENTENCE}, "fr"),
+        ("fr", {"code": "en", "confidence": 0.97}, "fr"),  # no measure of the text: not a sentence
     ],
 )
 def test_choose_language(current, detected, expected) -> None:
