@@ -9,17 +9,18 @@ leaves a half-told story: the customer gets an apology and the offer of a person
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from actions.safety import SafeAction
 from actions.tracker import conversation_language, latest_user_metadata
 from support import i18n
 from support.adapters import configured_gateway
@@ -80,7 +81,7 @@ class Turn:
         return {"max_users": self.view.free_max_users, "max_storage_gb": self.view.free_storage_gb}
 
 
-class AccountAction(Action, ABC):
+class AccountAction(SafeAction):
     """Answers `intent` from the signed-in customer's account, or generally for anyone else.
     Abstract, so that rasa-sdk registers only its subclasses (one action per intent)."""
 
@@ -98,7 +99,7 @@ class AccountAction(Action, ABC):
         dispatcher.utter_message(response="utter_sign_in_for_account")
         return _pending(None)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         email = verified_email(latest_user_metadata(tracker), tracker.sender_id)
         if email is None:
             return self.anonymous(dispatcher, tracker)
@@ -344,11 +345,11 @@ class ActionAnswerPending(AccountAction):
 
     intent = "answer_pending"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.get_slot("pending_change") not in PENDING_STEPS:  # nothing was asked: a plain yes or no
             dispatcher.utter_message(response="utter_anything_else")
             return _pending(None)
-        return await super().run(dispatcher, tracker, domain)
+        return await super().act(dispatcher, tracker, domain)
 
     def anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         dispatcher.utter_message(response="utter_sign_in_for_account")

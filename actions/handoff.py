@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.safety import SafeAction
 from actions.tracker import conversation_language, latest_user_metadata
 from support.clock import now_utc
 from support.db.engine import engine
@@ -35,13 +36,13 @@ def handoff_request(tracker: Tracker) -> HandoffRequest:
     )
 
 
-class ActionHandoff(Action):
+class ActionHandoff(SafeAction):
     """The ticket and the pause go together: Rasa pauses only once the ticket is committed."""
 
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         request = handoff_request(tracker)
         now = now_utc()
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import (
     ActionExecuted,
     ConversationPaused,
@@ -15,6 +15,7 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.tracker import latest_user_metadata
 from support.language import choose_language, locale_language
 from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
@@ -26,13 +27,13 @@ NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
 check_configuration()  # refuses to start in production without a real key (InsecureConfiguration)
 
 
-class ActionSessionStart(Action):
+class ActionSessionStart(SafeAction):
     """Starts a session with the product facts that responses interpolate."""
 
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         carried = [
             SlotSet(name, value)
             for name, value in tracker.slots.items()
@@ -43,14 +44,18 @@ class ActionSessionStart(Action):
         still_paused = [ConversationPaused()] if tracker.is_paused() else []
         return [SessionStarted(), *still_paused, *carried, *facts, ActionExecuted("action_listen")]
 
+    def recovery_events(self, tracker: Tracker) -> List[EventType]:
+        """No new session (it would wake a paused bot and lose the slots): the old one goes on, listening."""
+        return [*super().recovery_events(tracker), ActionExecuted("action_listen")]
 
-class ActionSetLanguage(Action):
+
+class ActionSetLanguage(SafeAction):
     """Fills the `language` slot after every user message (custom slot mapping)."""
 
     def name(self) -> str:
         return "action_set_language"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         current = tracker.get_slot("language")
         detected = dict((tracker.latest_message or {}).get("language") or {})
         # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
@@ -62,24 +67,28 @@ class ActionSetLanguage(Action):
         chosen = choose_language(current, detected, product().default_language)
         return [] if chosen == current else [SlotSet("language", chosen)]
 
+    def recovery_events(self, tracker: Tracker) -> List[EventType]:
+        """Runs on every message, before the answer: the language and a pending question stay as they were."""
+        return []
 
-class ActionCountMisunderstanding(Action):
+
+class ActionCountMisunderstanding(SafeAction):
     """Sets `misunderstood_twice` so that rules offer a person after two misses in a row."""
 
     def name(self) -> str:
         return "action_count_misunderstanding"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
         return [SlotSet("misunderstood_twice", repeated)]
 
 
-class ActionCoreFallback(Action):
+class ActionCoreFallback(SafeAction):
     """When no dialogue rule applies: ask to rephrase and forget the message, so nothing loops."""
 
     def name(self) -> str:
         return "action_core_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_ask_rephrase")
         return [UserUtteranceReverted()]
