@@ -17,14 +17,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
-from support.db.engine import database_url
+from support.db.engine import database_url, trackers_url
 from support.settings import ROOT
 
 
 def tracker_store(url: str) -> dict:
     if url.startswith("sqlite"):
-        database = Path(url.split("///", 1)[1])
-        return {"type": "SQL", "dialect": "sqlite", "db": str(database.with_name(database.stem + "-trackers.db"))}
+        return {"type": "SQL", "dialect": "sqlite", "db": trackers_url(url).split("///", 1)[1]}
     parts = urlsplit(url)
     store = {
         "type": "SQL",

@@ -66,8 +66,18 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def scrub_tokens(args: argparse.Namespace) -> int:
+    from support.db.engine import database_url, trackers_url
+    from support.db.scrub import scrub_tokens as scrub
+
+    url = args.url or trackers_url(database_url())
+    print(f"events changed: {scrub(url)}")
+    return 0
+
+
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "check": check,
+    "scrub-tokens": scrub_tokens,
     "demo-data": demo_data,
     "dunning": dunning,
     "helpdesk": helpdesk,
@@ -87,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
     commands.add_parser("token", help="a signed token for a user").add_argument("email")
     commands.add_parser("check", help="the configuration a server would start with")
+    commands.add_parser("scrub-tokens", help="remove customers' tokens from an older conversation store").add_argument(
+        "url", nargs="?", help="the conversation store's database (default: the run's)"
+    )
     return main
 
 

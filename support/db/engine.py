@@ -22,6 +22,15 @@ def database_url() -> str:
     return environment().database_url or DEFAULT_URL
 
 
+def trackers_url(url: str) -> str:
+    """Where Rasa's conversation store lives (scripts/write_endpoints.py): PostgreSQL keeps it in the same
+    database; the embedded SQLite in a file of its own beside it (`<name>-trackers.db`)."""
+    if url.startswith("sqlite"):
+        database = Path(url.split("///", 1)[1])
+        return f"sqlite:///{database.with_name(database.stem + '-trackers.db')}"
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine that gives up after QUERY_TIMEOUT_SECONDS instead of hanging a conversation."""
     if url.startswith("sqlite"):
