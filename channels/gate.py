@@ -11,7 +11,7 @@ from typing import Any, Optional, Tuple
 
 from support import i18n
 from support.identity import IDENTITY, attest
-from support.language import locale_language
+from support.language import guess_language, locale_language
 from support.rate_limit import allowed
 from support.redaction import redact_card_data
 from support.settings import environment, product
@@ -40,9 +40,9 @@ def refusal(reason: str, language: str) -> str:
     return i18n.text(language, "channel.rate_limited")
 
 
-async def conversation_language(app: Any, conversation_id: str, locale: Optional[str]) -> str:
+async def conversation_language(app: Any, conversation_id: str, locale: Optional[str], text: str = "") -> str:
     """The language the conversation is held in (its tracker's `language` slot), else the channel's
-    locale, else product.yml's default."""
+    locale, else the refused text's own language, else product.yml's default."""
     agent = getattr(getattr(app, "ctx", None), "agent", None)
     store = getattr(agent, "tracker_store", None)
     if store is not None:
@@ -54,7 +54,7 @@ async def conversation_language(app: Any, conversation_id: str, locale: Optional
         language = tracker.get_slot("language") if tracker is not None else None
         if language in i18n.LANGUAGES:
             return str(language)
-    return locale_language({"locale": locale}) or product().default_language
+    return locale_language({"locale": locale}) or guess_language(text) or product().default_language
 
 
 def identity_metadata(email: Optional[str], conversation_id: str, expires: Any = None) -> dict:

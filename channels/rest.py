@@ -113,7 +113,7 @@ class RestInput(InputChannel):
             locale = locale[:16] if isinstance(locale, str) else None
             text, refused = await admit(conversation, body["message"], request.remote_addr or request.ip)
             if refused:
-                language = await conversation_language(request.app, conversation, locale)
+                language = await conversation_language(request.app, conversation, locale, body["message"])
                 return response.json([{"recipient_id": conversation, "text": refusal(refused, language)}])
             metadata: Dict[str, Any] = {"locale": locale} if locale else {}
             customer = verified_token(body["metadata"].get("token"))

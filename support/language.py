@@ -33,6 +33,7 @@ bench/fresh and ../shared/eval/external.csv, French and English, from "bjr" to l
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any, Dict, Mapping, Optional
@@ -118,3 +119,20 @@ def choose_language(current: Optional[str], detected: Optional[Dict[str, Any]], 
     ):
         return code
     return prior
+
+
+@functools.lru_cache(maxsize=1)
+def _lingua() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH).build()
+
+
+def guess_language(text: str) -> Optional[str]:
+    """The language of a text the NLU will not see (a message refused at the edge), from its first
+    sentences; None when it does not read as French or English."""
+    sample = text[:1000]
+    if not reads_as_language(measure(sample), SWITCH_MIN_WORDS):
+        return None
+    found = _lingua().detect_language_of(sample)
+    return {"FRENCH": "fr", "ENGLISH": "en"}.get(found.name) if found is not None else None

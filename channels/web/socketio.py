@@ -177,9 +177,9 @@ class ChatInput(InputChannel):
                 return  # malformed or empty: the widget never sends it, nothing to answer
             session = await sio.get_session(sid)
             conversation, customer = session["conversation"], session["customer"]
-            text, refused = await admit(conversation, text, session["client"])
+            cleaned, refused = await admit(conversation, text, session["client"])
             if refused:
-                language = await conversation_language(self._app(), conversation, session["locale"])
+                language = await conversation_language(self._app(), conversation, session["locale"], text)
                 await sio.emit("bot_uttered", {"text": refusal(refused, language)}, room=sid)
                 return
             metadata = {"locale": session["locale"]}
@@ -187,7 +187,7 @@ class ChatInput(InputChannel):
                 metadata.update(identity_metadata(customer.email, conversation, customer.expires))
             await on_new_message(
                 UserMessage(
-                    text,
+                    cleaned,
                     ChatOutput(sio, "bot_uttered"),
                     session["conversation"],
                     input_channel=self.name(),

@@ -63,10 +63,11 @@ def test_two_misunderstandings_in_a_row_offer_a_person(assistant) -> None:
     assert re.search(r"référence : HD-[0-9A-Z]{6}", accepted) and "équipe support" in accepted
 
 
+TOO_LONG = None  # the intent of a message the channel refused: none, it never reaches the NLU or the store
 BAD_INPUTS = {  # kind: (text, the intent the NLU must give it, the reply's language)
     "empty": ("", "nlu_fallback", "en"),
     "whitespace": ("   \n\t  ", "nlu_fallback", "en"),
-    "huge": ("je veux annuler mon abonnement " * 700, "cancel_subscription", "fr"),  # about 20,000 characters
+    "huge": ("je veux annuler mon abonnement " * 700, TOO_LONG, "fr"),  # about 20,000 characters
     "emoji": ("😡😡😡🔥", "nlu_fallback", "en"),
     "control": ("annuler\x00\x07\x1b[31m abonnement\x08", "cancel_subscription", "fr"),
     "html": ("<script>alert('x')</script><b>cancel</b> my plan", "cancel_subscription", "en"),
@@ -83,6 +84,7 @@ def test_bad_input_gets_the_right_answer_in_the_right_language(any_assistant, ki
     replies = any_assistant.say(text, sender)
     assert last_intent(any_assistant, sender) == intent
     assert replies and language(replies) == expected_language, replies
+    assert ("trop long" in texts(replies)) is (intent is TOO_LONG)
     assert "{" not in texts(replies) and "Traceback" not in texts(replies)
     assert language(any_assistant.say("how do I cancel my subscription?", sender)) == "en"  # it still works
 
@@ -92,7 +94,12 @@ def test_bad_input_while_a_person_owns_the_conversation_reaches_the_ticket(any_a
     text = BAD_INPUTS[kind][0]
     sender = uuid.uuid4().hex
     reference = reference_in(texts(any_assistant.say("je voudrais parler à un conseiller", sender)))
-    assert any_assistant.say(text, sender) == []  # the bot stays silent while a person owns the conversation
+    answer = any_assistant.say(text, sender)
+    if BAD_INPUTS[kind][1] is TOO_LONG:  # refused by the channel, in the customer's language: nothing kept
+        assert "trop long" in texts(answer)
+        text = ""
+    else:
+        assert answer == []  # the bot stays silent while a person owns the conversation
     any_assistant.say("dernier message", sender)  # a sentinel: the broker writes messages in order
     eventually(lambda: "dernier message" in _customer_lines(any_assistant, reference))
     lines = _customer_lines(any_assistant, reference)
@@ -100,7 +107,7 @@ def test_bad_input_while_a_person_owns_the_conversation_reaches_the_ticket(any_a
         expected = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32 and ord(ch) != 127).strip()[:4000]
         assert expected in lines
     assert api(any_assistant, "POST", f"/tickets/{reference}/resolve").status_code == 200
-    assert language(any_assistant.say("comment résilier ?", sender)) == "fr"  # the bot is back
+    assert language(any_assistant.say("comment résilier mon abonnement ?", sender)) == "fr"  # the bot is back
 
 
 def _customer_lines(assistant, reference: str) -> list:
@@ -111,8 +118,7 @@ def _customer_lines(assistant, reference: str) -> list:
 def test_no_exception_in_either_server_log(assistant) -> None:
     for text, _, _ in BAD_INPUTS.values():
         assistant.say(text)
-    log = assistant.log_text()
-    assert not re.search(r"Traceback|Exception|ERROR", log), log[-3000:]
+    assert assistant.log_problems() == []
 
 
 def test_http_api_requires_the_token(assistant) -> None:
