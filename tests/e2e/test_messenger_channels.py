@@ -2,15 +2,14 @@
 
 The assistant (both servers, scripts/run.sh) runs on its own fresh SQLite demo database with the
 three channels switched on by their environment variables and their API bases pointing at the
-loopback stand-in (tests/platform_standin.py). Webhooks are posted in the platforms' own formats,
-signed the way each platform signs them (computed here, independently of channels/signatures.py).
+loopback stand-in (tests/helpers/platform_standin.py). Webhooks are posted in the platforms' own formats,
+signed the way each platform signs them (tests/helpers/messengers.py, independently of channels/signatures.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import os
 import re
@@ -20,40 +19,41 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
-from urllib.parse import urlencode
+from typing import Any, Callable, Iterator, List
 
 import pytest
 import requests
 
 from support.identity import issue_token
-from tests.helpers.platform_standin import Call, PlatformStandIn
+from tests.helpers.messengers import (
+    FACEBOOK_TOKEN,
+    FACEBOOK_VERIFY,
+    SECRETS,
+    SLACK_TOKEN,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    facebook_event,
+    messenger_env,
+    new_id,
+    post_facebook,
+    post_slack,
+    post_telegram,
+    slack_click,
+    slack_event,
+    telegram_click,
+    telegram_update,
+    texts,
+    to_facebook,
+    to_slack,
+    to_telegram,
+    user_events,
+    wait_turns,
+)
+from tests.helpers.platform_standin import PlatformStandIn
 from tests.helpers.server import ROOT, Assistant, prepare_database, running_assistant
 
 RASA_PORT, ACTIONS_PORT = 15007, 15057
-TELEGRAM_TOKEN = "7000000001:AAF-standin-telegram-bot-token"
-TELEGRAM_SECRET = "tg-webhook-secret-" + uuid.uuid4().hex
-FACEBOOK_TOKEN = "EAAstandinpageaccesstoken" + uuid.uuid4().hex
-FACEBOOK_APP_SECRET = "fb-app-secret-" + uuid.uuid4().hex
-FACEBOOK_VERIFY = "fb-verify-" + uuid.uuid4().hex
-SLACK_TOKEN = "xoxb-standin-" + uuid.uuid4().hex
-SLACK_SECRET = "slack-signing-" + uuid.uuid4().hex
-SECRETS = (
-    TELEGRAM_TOKEN,
-    TELEGRAM_SECRET,
-    FACEBOOK_TOKEN,
-    FACEBOOK_APP_SECRET,
-    FACEBOOK_VERIFY,
-    SLACK_TOKEN,
-    SLACK_SECRET,
-)
-PAGE_ID = "104857600000001"
 RENEWAL = "why did my renewal fail?"
-_ids = itertools.count(int(time.time()) % 100_000 * 1000)
-
-
-def new_id() -> int:
-    return next(_ids)
 
 
 @pytest.fixture(scope="module")
@@ -67,191 +67,14 @@ def messenger(standin: PlatformStandIn, tmp_path_factory) -> Iterator[Assistant]
     database = tmp_path_factory.mktemp("messengers") / "assistant.db"
     prepare_database(f"sqlite:///{database}")
     env = {
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "TELEGRAM_API_BASE": standin.telegram_base,
-        "FACEBOOK_PAGE_ACCESS_TOKEN": FACEBOOK_TOKEN,
-        "FACEBOOK_APP_SECRET": FACEBOOK_APP_SECRET,
-        "FACEBOOK_VERIFY_TOKEN": FACEBOOK_VERIFY,
-        "FACEBOOK_API_BASE": standin.facebook_base,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN,
-        "SLACK_SIGNING_SECRET": SLACK_SECRET,
-        "SLACK_API_BASE": standin.slack_base,
+        **messenger_env(standin),
         "ALLOWED_ORIGINS": "https://www.example.com,https://shop.example.com",  # the sites that ask for codes
     }
     with running_assistant(RASA_PORT, ACTIONS_PORT, f"sqlite:///{database}", database, env, SECRETS) as server:
         yield server
 
 
-# --- the platforms' requests ---------------------------------------------------------------------
-
-
-def telegram_update(chat: int, text: str, language: str = "en", update_id: Optional[int] = None) -> Dict[str, Any]:
-    user = {"id": chat, "is_bot": False, "first_name": "Camille", "language_code": language}
-    return {
-        "update_id": update_id or new_id(),
-        "message": {
-            "message_id": new_id(),
-            "from": user,
-            "date": int(time.time()),
-            "chat": {"id": chat, "first_name": "Camille", "type": "private"},
-            "text": text,
-        },
-    }
-
-
-def telegram_click(chat: int, data: str, language: str = "en") -> Dict[str, Any]:
-    user = {"id": chat, "is_bot": False, "first_name": "Camille", "language_code": language}
-    return {
-        "update_id": new_id(),
-        "callback_query": {
-            "id": str(new_id()),
-            "from": user,
-            "chat_instance": "-4242",
-            "data": data,
-            "message": {
-                "message_id": new_id(),
-                "date": int(time.time()),
-                "text": "…",
-                "from": {"id": 7000000001, "is_bot": True, "first_name": "Support"},
-                "chat": {"id": chat, "first_name": "Camille", "type": "private"},
-            },
-        },
-    }
-
-
-def post_telegram(
-    assistant: Assistant, update: Dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET
-) -> requests.Response:
-    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-    return requests.post(f"{assistant.url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=90)
-
-
-def facebook_event(
-    psid: str,
-    text: str = "",
-    quick_reply: Optional[str] = None,
-    postback: Optional[str] = None,
-    mid: Optional[str] = None,
-) -> Dict[str, Any]:
-    now = int(time.time() * 1000)
-    event: Dict[str, Any] = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now}
-    if postback:
-        event["postback"] = {"title": "Get Started", "payload": postback, "mid": mid or f"m_{uuid.uuid4().hex}"}
-    else:
-        event["message"] = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
-        if quick_reply:
-            event["message"]["quick_reply"] = {"payload": quick_reply}
-    return {"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": [event]}]}
-
-
-def post_facebook(assistant: Assistant, body: Dict[str, Any], signature: Optional[str] = "valid") -> requests.Response:
-    raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if signature == "valid":
-        headers["X-Hub-Signature-256"] = (
-            "sha256=" + hmac.new(FACEBOOK_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-        )
-    elif signature is not None:
-        headers["X-Hub-Signature-256"] = signature
-    return requests.post(f"{assistant.url}/webhooks/facebook/webhook", data=raw, headers=headers, timeout=30)
-
-
-def slack_event(
-    user: str, text: str, channel: Optional[str] = None, event_id: Optional[str] = None, **extra: Any
-) -> Dict[str, Any]:
-    ts = f"{time.time():.6f}"
-    event = {
-        "type": "message",
-        "channel": channel or f"D{user[1:]}",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        "channel_type": "im",
-        **extra,
-    }
-    return {
-        "token": "legacy-verification-token",
-        "team_id": "T0STANDIN",
-        "api_app_id": "A0STANDIN",
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T0STANDIN", "user_id": "U0BOT", "is_bot": True}],
-    }
-
-
-def slack_headers(
-    raw: bytes,
-    timestamp: Optional[int] = None,
-    signature: Optional[str] = "valid",
-    content_type: str = "application/json",
-) -> Dict[str, str]:
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}
-    if signature == "valid":
-        base = b"v0:" + stamp.encode() + b":" + raw
-        headers["X-Slack-Signature"] = "v0=" + hmac.new(SLACK_SECRET.encode(), base, hashlib.sha256).hexdigest()
-    elif signature is not None:
-        headers["X-Slack-Signature"] = signature
-    return headers
-
-
-def post_slack(
-    assistant: Assistant,
-    body: Dict[str, Any],
-    timestamp: Optional[int] = None,
-    signature: Optional[str] = "valid",
-    headers: Optional[Dict[str, str]] = None,
-) -> requests.Response:
-    raw = json.dumps(body).encode()
-    return requests.post(
-        f"{assistant.url}/webhooks/slack/webhook",
-        data=raw,
-        headers={**slack_headers(raw, timestamp, signature), **(headers or {})},
-        timeout=30,
-    )
-
-
-def slack_click(assistant: Assistant, user: str, value: str, signature: Optional[str] = "valid") -> requests.Response:
-    channel = f"D{user[1:]}"
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": "camille", "team_id": "T0STANDIN"},
-        "api_app_id": "A0STANDIN",
-        "token": "legacy-verification-token",
-        "trigger_id": uuid.uuid4().hex,
-        "team": {"id": "T0STANDIN", "domain": "acme"},
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel, "name": "directmessage"},
-        "response_url": "https://hooks.slack.com/actions/T0/1/x",
-        "actions": [
-            {
-                "action_id": "button_0",
-                "block_id": "b1",
-                "type": "button",
-                "value": value,
-                "text": {"type": "plain_text", "text": "…", "emoji": True},
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-    }
-    raw = urlencode({"payload": json.dumps(payload)}).encode()
-    return requests.post(
-        f"{assistant.url}/webhooks/slack/interactive",
-        data=raw,
-        timeout=30,
-        headers=slack_headers(raw, signature=signature, content_type="application/x-www-form-urlencoded"),
-    )
-
-
 # --- what came back ----------------------------------------------------------------------------------
-
-
-def user_events(assistant: Assistant, sender: str) -> List[dict]:
-    return [event for event in assistant.tracker(sender)["events"] if event["event"] == "user"]
 
 
 SENTINEL = "thanks, that's all"
@@ -282,39 +105,6 @@ def sentinel_replies(assistant: Assistant, sender: str) -> int:
     events = assistant.tracker(sender)["events"]
     start = max(n for n, e in enumerate(events) if e["event"] == "user" and e.get("text") == SENTINEL)
     return sum(1 for e in events[start:] if e["event"] == "bot")
-
-
-def wait_turns(assistant: Assistant, sender: str, turns: int, timeout: float = 60) -> List[dict]:
-    """The conversation's events once `turns` user messages have been answered (tracker saved)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        events = assistant.tracker(sender)["events"]
-        users = [index for index, event in enumerate(events) if event["event"] == "user"]
-        if len(users) >= turns and any(
-            e["event"] == "action" and e.get("name") == "action_listen" for e in events[users[-1] :]
-        ):
-            return events
-        if time.monotonic() > deadline:
-            pytest.fail(f"{sender}: {len(users)} of {turns} turns answered")
-        time.sleep(0.2)
-
-
-def to_telegram(chat: int, method: str = "sendMessage") -> Callable[[Call], bool]:
-    return lambda call: (
-        call.platform == "telegram" and call.method == method and str((call.body or {}).get("chat_id")) == str(chat)
-    )
-
-
-def to_facebook(psid: str) -> Callable[[Call], bool]:
-    return lambda call: call.platform == "facebook" and ((call.body or {}).get("recipient") or {}).get("id") == psid
-
-
-def to_slack(channel: str) -> Callable[[Call], bool]:
-    return lambda call: call.platform == "slack" and (call.body or {}).get("channel") == channel
-
-
-def texts(calls: List[Call]) -> str:
-    return "\n".join(call.text for call in calls)
 
 
 # --- Telegram ------------------------------------------------------------------------------------------
