@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any, Optional, Tuple
 
 from support import i18n
@@ -20,12 +21,17 @@ from support.text import clean_text
 logger = logging.getLogger(__name__)
 
 TOO_LONG, RATE_LIMITED = "too_long", "rate_limited"
+# Rasa acts on these typed payloads itself (restart the conversation, undo a turn, a new session) without a
+# word, forgetting the language, even while a person owns the conversation: from a customer they are text.
+RASA_CONTROL = re.compile(r"/(restart|back|session_start)\b", re.IGNORECASE)
 
 
 async def admit(conversation_id: str, text: str, client: Optional[str]) -> Tuple[str, Optional[str]]:
     """The cleaned text, card numbers and security codes removed (they never enter the conversation store),
     and why it must not reach Rasa (TOO_LONG, RATE_LIMITED) or None."""
     text = clean_text(text)
+    if RASA_CONTROL.match(text):
+        text = text[1:]
     if len(text) > environment().max_message_chars:
         return "", TOO_LONG
     if not await asyncio.to_thread(allowed, conversation_id, client):

@@ -25,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from channels.gate import admit, identity_metadata, refusal
+from channels.gate import admit, conversation_language, identity_metadata, refusal
 from support import i18n
 from support.clock import now_utc
 from support.db.engine import engine, session_scope
@@ -145,7 +145,11 @@ class Relay:
         task.add_done_callback(self._tasks.discard)
 
     async def handle(
-        self, incoming: Incoming, output: OutputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        incoming: Incoming,
+        output: OutputChannel,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        app: Any = None,
     ) -> None:
         """One message; the messages of one conversation one after the other, in arrival order."""
         key = incoming.sender_id
@@ -153,7 +157,7 @@ class Relay:
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await self._handle(incoming, output, on_new_message)
+                await self._handle(incoming, output, on_new_message, app)
         except Exception:  # a broken message must not break the channel
             logger.exception("%s: message of %s not handled", incoming.platform, incoming.sender_id)
         finally:
@@ -162,7 +166,11 @@ class Relay:
                 del self._waiting[key], self._turns[key]
 
     async def _handle(
-        self, incoming: Incoming, output: OutputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        incoming: Incoming,
+        output: OutputChannel,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        app: Any = None,
     ) -> None:
         command = parse_command(incoming.text)
         if command is not None:
@@ -171,7 +179,7 @@ class Relay:
             return
         text, refused = await admit(incoming.sender_id, incoming.text, f"{incoming.platform}:{incoming.user_id}")
         if refused:
-            language = command_language(incoming.locale, incoming.text[:200])
+            language = await conversation_language(app, incoming.sender_id, incoming.locale, incoming.text)
             await output.send_text_message(incoming.sender_id, refusal(refused, language))
             return
         metadata = await self.identity(incoming)

@@ -24,7 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.linking import Incoming, platform_recipient, split_text
-from channels.messengers.base import MessengerInput, read_config
+from channels.messengers.base import MessengerInput, read_config, refuse_misshapen_payloads
 from channels.messengers.signatures import (
     facebook_signature_ok,
     not_configured,
@@ -142,7 +142,7 @@ class FacebookInput(MessengerInput):
     output_class = FacebookOutput
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("messenger_facebook", __name__)
+        bp = refuse_misshapen_payloads(Blueprint("messenger_facebook", __name__), "Messenger")
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -172,7 +172,7 @@ class FacebookInput(MessengerInput):
                 for event in (entry or {}).get("messaging") or []:
                     incoming = self._incoming(event)
                     if incoming is not None and self.deliveries.first_time(incoming.message_id):
-                        self.relay.spawn(self.relay.handle(incoming, output, on_new_message))
+                        self.relay.spawn(self.relay.handle(incoming, output, on_new_message, request.app))
             return response.text("EVENT_RECEIVED")
 
         return bp

@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.linking import Incoming, platform_recipient, split_text
-from channels.messengers.base import MessengerInput, read_config
+from channels.messengers.base import MessengerInput, read_config, refuse_misshapen_payloads
 from channels.messengers.signatures import (
     not_configured,
     platform_call,
@@ -168,7 +168,7 @@ class SlackInput(MessengerInput):
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("messenger_slack", __name__)
+        bp = refuse_misshapen_payloads(Blueprint("messenger_slack", __name__), "Slack")
 
         @bp.route("/webhook", methods=["POST"])
         async def events(request: Request) -> HTTPResponse:
@@ -194,7 +194,9 @@ class SlackInput(MessengerInput):
                 return response.text("", headers={"X-Slack-No-Retry": "1"})
             incoming, channel = self._from_event(body.get("event") or {}, str(event_id or ""))
             if incoming is not None:
-                self.relay.spawn(self.relay.handle(incoming, SlackOutput(self.config, channel), on_new_message))
+                self.relay.spawn(
+                    self.relay.handle(incoming, SlackOutput(self.config, channel), on_new_message, request.app)
+                )
             return response.text("")
 
         @bp.route("/interactive", methods=["POST"])
@@ -228,7 +230,9 @@ class SlackInput(MessengerInput):
                     private=bool(channel and channel.startswith("D")),
                     message_id=None,
                 )
-                self.relay.spawn(self.relay.handle(incoming, SlackOutput(self.config, channel), on_new_message))
+                self.relay.spawn(
+                    self.relay.handle(incoming, SlackOutput(self.config, channel), on_new_message, request.app)
+                )
             return response.text("")
 
         return bp

@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.linking import Incoming, platform_recipient, split_text
-from channels.messengers.base import MessengerInput, read_config
+from channels.messengers.base import MessengerInput, read_config, refuse_misshapen_payloads
 from channels.messengers.signatures import (
     not_configured,
     platform_call,
@@ -135,7 +135,7 @@ class TelegramInput(MessengerInput):
     output_class = TelegramOutput
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("messenger_telegram", __name__)
+        bp = refuse_misshapen_payloads(Blueprint("messenger_telegram", __name__), "Telegram")
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -159,7 +159,7 @@ class TelegramInput(MessengerInput):
             if incoming is not None:
                 # Telegram waits for the answer and sends one update at a time per connection: handled
                 # before answering, so that the chat's messages keep their order
-                await self.relay.handle(incoming, output, on_new_message)
+                await self.relay.handle(incoming, output, on_new_message, request.app)
             return response.json({"ok": True})
 
         return bp
