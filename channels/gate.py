@@ -46,21 +46,30 @@ def refusal(reason: str, language: str) -> str:
     return i18n.text(language, "channel.rate_limited")
 
 
-async def conversation_language(app: Any, conversation_id: str, locale: Optional[str], text: str = "") -> str:
-    """The language the conversation is held in (its tracker's `language` slot), else the channel's
-    locale, else the refused text's own language, else product.yml's default."""
+async def stored_language(app: Any, conversation_id: str) -> Optional[str]:
+    """The language the conversation is held in (its tracker's `language` slot), if it has one yet."""
     agent = getattr(getattr(app, "ctx", None), "agent", None)
     store = getattr(agent, "tracker_store", None)
-    if store is not None:
-        try:
-            tracker = await store.retrieve(conversation_id)
-        except Exception as error:  # noqa: BLE001 - the store being down must not stop a refusal
-            logger.warning("conversation language unknown for %s: %s", conversation_id, type(error).__name__)
-            tracker = None
-        language = tracker.get_slot("language") if tracker is not None else None
-        if language in i18n.LANGUAGES:
-            return str(language)
-    return locale_language({"locale": locale}) or guess_language(text) or product().default_language
+    if store is None:
+        return None
+    try:
+        tracker = await store.retrieve(conversation_id)
+    except Exception as error:  # noqa: BLE001 - the store being down must not stop a refusal
+        logger.warning("conversation language unknown for %s: %s", conversation_id, type(error).__name__)
+        return None
+    language = tracker.get_slot("language") if tracker is not None else None
+    return str(language) if language in i18n.LANGUAGES else None
+
+
+async def conversation_language(app: Any, conversation_id: str, locale: Optional[str], text: str = "") -> str:
+    """The conversation's stored language, else the channel's locale, else the refused text's own language,
+    else product.yml's default."""
+    return (
+        await stored_language(app, conversation_id)
+        or locale_language({"locale": locale})
+        or guess_language(text)
+        or product().default_language
+    )
 
 
 def identity_metadata(email: Optional[str], conversation_id: str, expires: Any = None) -> dict:

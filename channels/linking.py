@@ -25,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from channels.gate import admit, conversation_language, identity_metadata, refusal
+from channels.gate import admit, conversation_language, identity_metadata, refusal, stored_language
 from support import i18n
 from support.clock import now_utc
 from support.db.engine import engine, session_scope
@@ -174,7 +174,7 @@ class Relay:
     ) -> None:
         command = parse_command(incoming.text)
         if command is not None:
-            reply = await self.answer(command, incoming)
+            reply = await self.answer(command, incoming, app)
             await output.send_text_message(incoming.sender_id, reply)
             return
         text, refused = await admit(incoming.sender_id, incoming.text, f"{incoming.platform}:{incoming.user_id}")
@@ -214,8 +214,13 @@ class Relay:
                 logger.error("%s: no attestation for a linked user (%s)", incoming.platform, type(error).__name__)
         return metadata
 
-    async def answer(self, command: Command, incoming: Incoming) -> str:
-        language = command_language(incoming.locale, incoming.text, command.language)
+    async def answer(self, command: Command, incoming: Incoming, app: Any = None) -> str:
+        """The reply to a link command: in the platform's locale, else the command word's language ("lier"),
+        else the conversation's, else the message's words."""
+        hinted = incoming.locale or command.language
+        language = (command_language(incoming.locale, "", command.language) if hinted else None) or (
+            await stored_language(app, incoming.sender_id) or command_language(None, incoming.text)
+        )
         platform = PLATFORM_NAMES[incoming.platform]
         if command.kind == "how_to":
             return i18n.text(language, "link.how_to", platform=platform)
