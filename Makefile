@@ -12,7 +12,7 @@ export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 
 
-TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+TRAINING_INPUTS := config.yml $(shell find domain data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-retry bench-handoff clean
 

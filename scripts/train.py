@@ -37,7 +37,7 @@ def main(arguments: list[str]) -> None:
     )
     # matplotlib's use of pyparsing 3 (PyparsingDeprecationWarning is also a UserWarning, which Rasa shows once)
     rasa.utils.common.EXPECTED_WARNINGS.append((DeprecationWarning, r"'\w+' deprecated - use '\w+'"))
-    sys.argv = ["rasa", "train", *arguments]
+    sys.argv = ["rasa", "train", "--domain", "domain", *arguments]
     rasa_main()
 
 

@@ -54,36 +54,72 @@ def _subscription(
     return subscription
 
 
+def _period(cycle: str) -> timedelta:
+    return timedelta(days=30 if cycle == Cycle.MONTHLY else 365)
+
+
+def _invoice(
+    session: Session, subscription: m.Subscription, start: datetime, status: str, plan_code: Optional[str]
+) -> m.Invoice:
+    """The invoice of the period starting at `start`, priced at the plan of that period."""
+    plan = _plan(session, plan_code) if plan_code else session.get(m.Plan, subscription.plan_id)
+    amount = plan.monthly_price_minor if subscription.billing_cycle == Cycle.MONTHLY else plan.yearly_price_minor
+    invoice = m.Invoice(
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        amount_minor=amount,
+        currency=plan.currency,
+        period_start=start,
+        period_end=start + _period(subscription.billing_cycle),
+        status=status,
+        created_at=start,
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def _paid_history(
+    session: Session, subscription: m.Subscription, last_start: datetime, periods: int, plan_code: Optional[str] = None
+) -> None:
+    """`periods` paid invoices, the latest starting at `last_start`, each paid on its first day."""
+    for back in range(periods):
+        invoice = _invoice(
+            session,
+            subscription,
+            last_start - back * _period(subscription.billing_cycle),
+            InvoiceStatus.PAID,
+            plan_code,
+        )
+        session.add(
+            m.PaymentAttempt(
+                invoice_id=invoice.id,
+                attempted_at=invoice.period_start,
+                amount_minor=invoice.amount_minor,
+                currency=invoice.currency,
+                outcome=AttemptOutcome.SUCCEEDED,
+                gateway_reference=f"demo_{invoice.id}",
+            )
+        )
+
+
 def _failed_renewal(
     session: Session,
     subscription: m.Subscription,
     renewal: datetime,
     failures: list[tuple[datetime, str]],
     status: str = InvoiceStatus.OPEN,
+    plan_code: Optional[str] = None,
 ) -> None:
     """An invoice for the period starting at `renewal`, with its failed payment attempts."""
-    plan = session.get(m.Plan, subscription.plan_id)
-    amount = plan.monthly_price_minor if subscription.billing_cycle == Cycle.MONTHLY else plan.yearly_price_minor
-    period = timedelta(days=30 if subscription.billing_cycle == Cycle.MONTHLY else 365)
-    invoice = m.Invoice(
-        account_id=subscription.account_id,
-        subscription_id=subscription.id,
-        amount_minor=amount,
-        currency=plan.currency,
-        period_start=renewal,
-        period_end=renewal + period,
-        status=status,
-        created_at=renewal,
-    )
-    session.add(invoice)
-    session.flush()
+    invoice = _invoice(session, subscription, renewal, status, plan_code)
     for at, reason in failures:
         session.add(
             m.PaymentAttempt(
                 invoice_id=invoice.id,
                 attempted_at=at,
-                amount_minor=amount,
-                currency=plan.currency,
+                amount_minor=invoice.amount_minor,
+                currency=invoice.currency,
                 outcome=AttemptOutcome.FAILED,
                 failure_reason=reason,
             )
@@ -116,11 +152,13 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     session.add(
         m.PaymentMethod(account_id=acme.id, brand="visa", last4="4242", exp_month=expired.month, exp_year=expired.year)
     )
+    _paid_history(session, sub, now - 33 * day, periods=5)
     _failed_renewal(session, sub, now - 3 * day, [(now - 3 * day, FailureReason.CARD_EXPIRED)])
 
     globex = _account(session, "globex.bitrix24.com", "Globex", users_in_use=22, storage_used_mb=31_000)
     _user(session, globex, "admin@globex.example", "Grace Hopper", Role.ADMIN, "en")
-    _subscription(session, globex, "standard", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 243 * day)
+    sub = _subscription(session, globex, "standard", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 243 * day)
+    _paid_history(session, sub, now - 122 * day, periods=2)
     session.add(
         m.PaymentMethod(account_id=globex.id, brand="mastercard", last4="5454", exp_month=12, exp_year=now.year + 3)
     )
@@ -130,7 +168,8 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     _user(session, initech, "admin@initech.example", "Bill Lumbergh", Role.ADMIN, "en")
     sub = _subscription(session, initech, "free", Cycle.MONTHLY, SubscriptionStatus.FREE, None)
     session.add(m.PaymentMethod(account_id=initech.id, brand="visa", last4="1881", exp_month=6, exp_year=now.year + 1))
-    failed = now - 25 * day
+    failed = now - 25 * day  # on Basic until then: the failed renewal was for Basic's price
+    _paid_history(session, sub, failed - 30 * day, periods=4, plan_code="basic")
     _failed_renewal(
         session,
         sub,
@@ -141,6 +180,7 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
             (failed + 9 * day, FailureReason.CARD_LIMIT_REACHED),
         ],
         status=InvoiceStatus.VOID,
+        plan_code="basic",
     )
 
     umbrella = _account(session, "umbrella.bitrix24.com", "Umbrella", users_in_use=9, storage_used_mb=12_000)
@@ -149,6 +189,7 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
     session.add(
         m.PaymentMethod(account_id=umbrella.id, brand="mastercard", last4="4444", exp_month=3, exp_year=now.year + 2)
     )
+    _paid_history(session, sub, now - 35 * day, periods=4)
     _failed_renewal(
         session,
         sub,
@@ -166,7 +207,8 @@ def load(session: Session, now: Optional[datetime] = None) -> None:
         account_manager="Nadia Roussel, Hooli's account manager (nadia.roussel@partner.example)",
     )
     _user(session, hooli, "admin@hooli.example", "Gavin Belson", Role.ADMIN, "en")
-    _subscription(session, hooli, "professional", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 120 * day)
+    sub = _subscription(session, hooli, "professional", Cycle.YEARLY, SubscriptionStatus.ACTIVE, now + 120 * day)
+    _paid_history(session, sub, now - 245 * day, periods=1)
 
 
 def reset(session: Session) -> None:

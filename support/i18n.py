@@ -1,4 +1,4 @@
-"""The one bilingual catalogue of the texts Python code builds for customers (not domain.yml's responses).
+"""The one bilingual catalogue of the texts Python code builds for customers (not domain/ responses).
 
 The messages live in gettext catalogues, `support/locale/<fr|en>/LC_MESSAGES/messages.po`. A msgid is a
 stable key named after where the text is used ("link.linked"), never an English sentence, so both

@@ -23,6 +23,7 @@ LANGUAGES = ("fr", "en")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PAYMENT_GATEWAYS = ("sandbox", "stripe")
 HELPDESK_MODES = ("off", "generic", "chatwoot")
+PAYMENT_METHODS = ("card", "sepa_debit", "bank_transfer", "paypal")  # what product.yml may say customers pay with
 
 # Keys that responses interpolate as slots of the same name.
 RESPONSE_KEYS = ("product_name", "portal_domain", "support_url", "grace_days", "retry_attempts")
@@ -49,6 +50,7 @@ class Product:
     bot_retries_per_day: int
     payment_gateway: str
     dunning_retry_days: Tuple[int, ...]
+    payment_methods: Tuple[str, ...]
     support_timezone: str
     support_days: Tuple[str, ...]
     support_opens: time
@@ -72,6 +74,7 @@ CONVERTERS: Dict[str, Callable[[Any], Any]] = {
     },
     "dunning_retry_days": lambda value: tuple(int(days) for days in value),
     "support_days": lambda value: tuple(str(day) for day in value),
+    "payment_methods": lambda value: tuple(str(method) for method in value),
     "support_opens": lambda value: time.fromisoformat(str(value)),
     "support_closes": lambda value: time.fromisoformat(str(value)),
     "helpdesk_mode": lambda value: str(value).lower(),
@@ -103,6 +106,10 @@ def parse_product(raw: Mapping[str, Any]) -> Product:
         "dunning_retry_days must fall inside the grace period",
     )
     _check(product.payment_gateway in PAYMENT_GATEWAYS, f"payment_gateway must be one of {PAYMENT_GATEWAYS}")
+    _check(
+        bool(product.payment_methods) and set(product.payment_methods) <= set(PAYMENT_METHODS),
+        f"payment_methods must be some of {PAYMENT_METHODS}",
+    )
     _check(product.helpdesk_mode in HELPDESK_MODES, f"helpdesk_mode must be one of {HELPDESK_MODES}")
     _check(
         bool(product.support_days) and all(day in WEEKDAYS for day in product.support_days),

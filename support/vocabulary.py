@@ -86,6 +86,8 @@ class HandoffReason(Vocabulary):
     ON_PREMISE_LICENCE = "on_premise_licence"
     PAYMENT_RETRIES_EXHAUSTED = "payment_retries_exhausted"
     CANCELLATION_DISPUTE = "cancellation_dispute"
+    BILLING_DISPUTE = "billing_dispute"  # charged twice, after cancelling, an amount not recognised
+    PRIVACY_REQUEST = "privacy_request"  # GDPR / RGPD / Loi 25: access, export or erasure of personal data
 
 
 class Author(Vocabulary):

@@ -1,4 +1,5 @@
-"""Changes a customer asks for in the chat: cancel, downgrade to free, accept the retention offer.
+"""Changes a customer asks for in the chat: cancel, downgrade to free, keep (undo either), accept the
+retention offer.
 
 Each runs in one transaction with the subscription row locked: the change, the audit log and
 the confirmation email in the outbox are written together or not at all, and asking twice
@@ -90,3 +91,37 @@ def accept_retention_offer(session: Session, email: str, conversation_id: str, n
         now,
     )
     return ChangeOutcome("done")
+
+
+def keep_subscription(
+    session: Session, email: str, conversation_id: str, language: str, now: datetime
+) -> ChangeOutcome:
+    """Undoes a cancellation or a downgrade to free that has not taken effect yet: the subscription renews again."""
+    user, subscription = locked_subscription(session, email)
+    if user is None or subscription is None:
+        return ChangeOutcome("unknown_user")
+    if user.role != Role.ADMIN:
+        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
+    if user.account.edition != Edition.CLOUD or subscription.status not in (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.PAST_DUE,
+    ):
+        return ChangeOutcome("not_allowed")
+    renews = m.utc(subscription.current_period_end) if subscription.current_period_end else None
+    if not subscription.cancel_at_period_end:
+        return ChangeOutcome("already", effective=renews)
+    subscription.cancel_at_period_end = False
+    subscription.auto_renew = True
+    subscription.canceled_at = None
+    details = {"kind": "reactivate", "renews": renews.isoformat() if renews else None, "plan": subscription.plan.code}
+    audit(session, user.email, user.account_id, "subscription.reactivate", conversation_id, details, now)
+    queue_email(
+        session,
+        user.email,
+        "reactivation_confirmation",
+        language,
+        details,
+        f"reactivate:{subscription.id}:{now.isoformat()}",
+        now,
+    )
+    return ChangeOutcome("done", effective=renews)

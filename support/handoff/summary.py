@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from support import i18n
 from support.billing.accounts import AccountView
+from support.billing.invoices import AttemptLine, InvoiceLine
 from support.formatting import day, money
 from support.handoff.transcript import HandoffRequest
 from support.vocabulary import Author, HandoffReason, SubscriptionStatus
@@ -30,12 +32,21 @@ REASON_AFTER_RESPONSE = {
     "utter_downgrade_done": HandoffReason.CANCELLATION_DISPUTE,
     "utter_already_canceled": HandoffReason.CANCELLATION_DISPUTE,
 }
+# Requests that always need a person, whatever the bot said before: the customer's request is the reason.
+REASON_OF_INTENT = {
+    "billing_dispute": HandoffReason.BILLING_DISPUTE,
+    "privacy_request": HandoffReason.PRIVACY_REQUEST,
+}
 NOT_A_TOPIC = {"human_handoff", "affirm", "deny", "greet", "goodbye", "thank", "out_of_scope", "nlu_fallback", None}
 
 
 def infer_reason(events: List[Dict[str, Any]]) -> str:
     """Why a person is needed, from the bot's last answer before this request (its last response of that turn
     that says something about it: a turn can end with "anything else?")."""
+    latest = next((event for event in reversed(events) if event.get("event") == "user"), None)
+    intent = ((latest or {}).get("parse_data") or {}).get("intent") or {}
+    if intent.get("name") in REASON_OF_INTENT:
+        return REASON_OF_INTENT[intent["name"]]
     seen_answer = False
     for event in reversed(events):
         if event.get("event") == "user" and seen_answer:
@@ -58,7 +69,17 @@ def infer_topic(events: List[Dict[str, Any]]) -> Optional[str]:
     return None
 
 
-def summary(view: Optional[AccountView], request: HandoffRequest, now: datetime) -> Dict[str, Any]:
+@dataclass(frozen=True)
+class BillingHistory:
+    """What an agent checks first on a disputed charge."""
+
+    invoices: List[InvoiceLine]
+    attempts: List[AttemptLine]
+
+
+def summary(
+    view: Optional[AccountView], request: HandoffRequest, now: datetime, history: Optional[BillingHistory] = None
+) -> Dict[str, Any]:
     """What an agent needs in ten seconds: who, which subject, the account's state, what the bot said."""
     facts: List[Dict[str, str]] = [
         {"label": "Reason", "value": request.reason.replace("_", " ")},
@@ -80,8 +101,32 @@ def summary(view: Optional[AccountView], request: HandoffRequest, now: datetime)
             headline += f", last failure {view.last_failure_reason.replace('_', ' ')}"
         if view.status == SubscriptionStatus.PAST_DUE and view.grace_end:
             headline += f", grace period ends {view.grace_end.date().isoformat()}"
+    if history is not None:
+        facts += history_facts(history)
     bot_told = [line.text for line in request.lines if line.author == Author.BOT][-BOT_TOLD_KEPT:]
     return {"headline": headline, "facts": facts, "bot_told": bot_told}
+
+
+def history_facts(history: BillingHistory) -> List[Dict[str, str]]:
+    """One fact per recent invoice and payment attempt, newest first."""
+    facts = [
+        {
+            "label": "Invoice",
+            "value": f"#{line.id} issued {day(line.issued, 'en')}, {day(line.period_start, 'en')} to "
+            f"{day(line.period_end, 'en')}, {money(line.amount_minor, line.currency, 'en')}, {line.status}",
+        }
+        for line in history.invoices
+    ]
+    for attempt in history.attempts:
+        outcome = attempt.outcome + (f" ({attempt.failure_reason.replace('_', ' ')})" if attempt.failure_reason else "")
+        facts.append(
+            {
+                "label": "Payment attempt",
+                "value": f"{attempt.at.strftime('%Y-%m-%d %H:%M')} UTC, "
+                f"{money(attempt.amount_minor, attempt.currency, 'en')}, {outcome}, by {attempt.triggered_by}",
+            }
+        )
+    return facts
 
 
 def account_facts(view: AccountView, now: datetime) -> List[Dict[str, str]]:

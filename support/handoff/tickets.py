@@ -18,13 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from support.billing.accounts import account_view
+from support.billing.invoices import recent_attempts, recent_invoices
 from support.db import models as m
 from support.db.engine import session_scope
 from support.db.queries import audit
-from support.handoff.summary import summary
+from support.handoff.summary import BillingHistory, summary
 from support.handoff.transcript import HandoffRequest, Line, user_line
 from support.helpdesk.outbox import enqueue, enqueue_message
-from support.vocabulary import Author, TicketStatus
+from support.vocabulary import Author, HandoffReason, TicketStatus
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
 
@@ -64,7 +65,10 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
     )
     ticket.account_id = view.account_id if view else None
     ticket.user_email = view.email if view else None
-    ticket.summary = summary(view, request, now)
+    history = None
+    if view and request.reason == HandoffReason.BILLING_DISPUTE:
+        history = BillingHistory(recent_invoices(session, view.account_id), recent_attempts(session, view.account_id))
+    ticket.summary = summary(view, request, now, history)
     ticket.status, ticket.assigned_to, ticket.resolution, ticket.resolved_at = TicketStatus.OPEN, None, None, None
     ticket.updated_at = now
     session.flush()

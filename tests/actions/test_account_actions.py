@@ -209,7 +209,13 @@ def test_retry_payment_asks_then_charges_once(database_url: str) -> None:
     with session_scope(engine_for(database_url)) as session:
         assert (
             len(
-                session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == "succeeded")).scalars().all()
+                session.execute(
+                    select(m.PaymentAttempt).where(
+                        m.PaymentAttempt.outcome == "succeeded", m.PaymentAttempt.triggered_by == "bot"
+                    )
+                )
+                .scalars()
+                .all()
             )
             == 1
         )

@@ -9,7 +9,6 @@ import re
 from typing import Any, Dict, List, NoReturn, Optional
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from actions.account import AccountAction
@@ -17,10 +16,10 @@ from actions.safety import APOLOGY, SafeAction
 from support.db import models as m
 from support.db.engine import engine_for, session_scope
 from support.identity import IDENTITY, attest
-from support.settings import ROOT
+from tests.helpers.domain import load_domain
 from tests.helpers.executor import EXECUTOR, responses, run_action, slots_set, user_event
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = load_domain()
 SECRET_TEXT = "je veux résilier, écrivez à jean.dupont@exemple.fr"
 
 

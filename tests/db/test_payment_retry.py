@@ -25,7 +25,8 @@ def _set_card(url: str, email: str, last4: str) -> None:
 
 def _attempts(url: str, outcome: str) -> list:
     with session_scope(engine_for(url)) as session:
-        return session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == outcome)).scalars().all()
+        query = select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == outcome, m.PaymentAttempt.triggered_by == "bot")
+        return session.execute(query).scalars().all()
 
 
 def _retry(url: str, gateway: SandboxGateway, email: str = UMBRELLA, limit: int = 3):

@@ -11,11 +11,12 @@ import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
+from tests.helpers.domain import load_domain
 from tests.helpers.server import ROOT
 from tests.unit.test_domain import CONTRACT
 
 MIN_EXAMPLES = 30
-DOMAIN_RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+DOMAIN_RESPONSES = load_domain()["responses"]
 
 
 def _examples(path) -> list[tuple[str, str]]:
@@ -94,7 +95,7 @@ def _in_rules_or_stories() -> set:
 def test_responses_declared_as_sent_by_code_are_sent_by_it(folder: str) -> None:
     names = _names_in_code(folder)
     for response in SENT_BY_CODE[folder]:
-        assert response in DOMAIN_RESPONSES, f"{response} is not in domain.yml"
+        assert response in DOMAIN_RESPONSES, f"{response} is not in domain/"
         assert any(re.fullmatch(name, response) for name in names), f"{folder}/ never sends {response}"
 
 

@@ -12,11 +12,11 @@ from typing import Any, Awaitable, Callable
 
 import grimp
 import pytest
-import yaml
 from sqlalchemy import create_engine
 
 from support.db.engine import BlockingCallOnEventLoop, session_scope
 from support.settings import ROOT
+from tests.helpers.domain import load_domain
 
 
 def test_import_contracts_are_kept() -> None:
@@ -56,7 +56,7 @@ def test_the_action_server_registers_exactly_the_domain_actions_and_loads_no_too
     result = subprocess.run([sys.executable, "-c", LOADED], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = load_domain()
     custom = sorted(name for name in domain["actions"] if name.startswith("action_"))
     assert loaded["actions"] == custom  # no "action_" from an abstract base class, none missing
     modules = set(loaded["modules"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from components.language_detector import LanguageDetector
 from support.settings import product, response_slots
+from tests.helpers.domain import load_domain
 from tests.helpers.server import ROOT
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = load_domain()
 CONTRACT = [
     "greet",
     "goodbye",

@@ -2,6 +2,7 @@
 
 Money in integer minor units; times in UTC. Vocabulary columns are checked by the database.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,8 +12,16 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, relationship
 
 from support.db.models.base import Base, one_of
-from support.vocabulary import (AttemptOutcome, Cycle, Edition, FailureReason, InvoiceStatus, Role,
-                                SubscriptionStatus, TriggeredBy)
+from support.vocabulary import (
+    AttemptOutcome,
+    Cycle,
+    Edition,
+    FailureReason,
+    InvoiceStatus,
+    Role,
+    SubscriptionStatus,
+    TriggeredBy,
+)
 
 
 class Plan(Base):
@@ -55,8 +64,10 @@ class User(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (one_of("subscriptions", "status", SubscriptionStatus),
-                      one_of("subscriptions", "billing_cycle", Cycle))
+    __table_args__ = (
+        one_of("subscriptions", "status", SubscriptionStatus),
+        one_of("subscriptions", "billing_cycle", Cycle),
+    )
     id: Mapped[int] = Column(Integer, primary_key=True)
     account_id: Mapped[int] = Column(ForeignKey("accounts.id"), unique=True, nullable=False)
     plan_id: Mapped[int] = Column(ForeignKey("plans.id"), nullable=False)
@@ -101,10 +112,12 @@ class Invoice(Base):
 
 class PaymentAttempt(Base):
     __tablename__ = "payment_attempts"
-    __table_args__ = (UniqueConstraint("idempotency_key"),
-                      one_of("payment_attempts", "outcome", AttemptOutcome),
-                      one_of("payment_attempts", "failure_reason", FailureReason),
-                      one_of("payment_attempts", "triggered_by", TriggeredBy))
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        one_of("payment_attempts", "outcome", AttemptOutcome),
+        one_of("payment_attempts", "failure_reason", FailureReason),
+        one_of("payment_attempts", "triggered_by", TriggeredBy),
+    )
     id: Mapped[int] = Column(Integer, primary_key=True)
     invoice_id: Mapped[int] = Column(ForeignKey("invoices.id"), nullable=False, index=True)
     attempted_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
@@ -152,8 +165,10 @@ class SandboxCharge(Base):
     """The sandbox gateway's own ledger (a real provider keeps this on its side): one row per idempotency key."""
 
     __tablename__ = "sandbox_charges"
-    __table_args__ = (one_of("sandbox_charges", "outcome", AttemptOutcome),
-                      one_of("sandbox_charges", "failure_reason", FailureReason))
+    __table_args__ = (
+        one_of("sandbox_charges", "outcome", AttemptOutcome),
+        one_of("sandbox_charges", "failure_reason", FailureReason),
+    )
     idempotency_key: Mapped[str] = Column(String(128), primary_key=True)
     amount_minor: Mapped[int] = Column(Integer, nullable=False)
     currency: Mapped[str] = Column(String(3), nullable=False)

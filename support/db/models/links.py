@@ -4,6 +4,7 @@ A link says which customer (email, as the website's signed token named them) a m
 It is made only with a one-time code that the signed-in website handed out; codes are stored as
 their SHA-256, never in clear. Times in UTC.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

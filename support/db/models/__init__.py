@@ -1,0 +1,41 @@
+"""The subscription database's tables, split by area, all registered in one metadata (Base)."""
+
+from support.db.models.base import Base, one_of, utc
+from support.db.models.billing import (
+    Account,
+    AuditLog,
+    Invoice,
+    OutboxEmail,
+    PaymentAttempt,
+    PaymentMethod,
+    Plan,
+    SandboxCharge,
+    Subscription,
+    TelephonyBalance,
+    User,
+)
+from support.db.models.handoff import HelpdeskDelivery, Ticket, TicketMessage
+from support.db.models.links import MessengerLink, MessengerLinkAttempts, MessengerLinkCode
+
+__all__ = [
+    "Account",
+    "AuditLog",
+    "Base",
+    "HelpdeskDelivery",
+    "Invoice",
+    "MessengerLink",
+    "MessengerLinkAttempts",
+    "MessengerLinkCode",
+    "OutboxEmail",
+    "PaymentAttempt",
+    "PaymentMethod",
+    "Plan",
+    "SandboxCharge",
+    "Subscription",
+    "TelephonyBalance",
+    "Ticket",
+    "TicketMessage",
+    "User",
+    "one_of",
+    "utc",
+]
