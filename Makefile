@@ -14,7 +14,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml $(shell find domain data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-retry bench-handoff clean
+.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff clean
 
 # A numbered step of the first run (each is skipped when already done).
 STEP = @printf '\n\033[1m%s\033[0m\n'
@@ -85,6 +85,10 @@ lint: $(VENV)/.installed
 
 bench-nlu: setup
 	$(PY) -m bench.nlu_bench
+
+# The independent multi-turn conversations (bench/conversations/) against both servers, per language.
+bench-conversations: setup $(MODEL)
+	$(PY) -m bench.conversation_bench --failures
 
 bench-retry: setup
 	$(PY) -m bench.retry_bench --database sqlite

@@ -31,6 +31,7 @@ from support.billing.subscription_changes import (
     DOWNGRADE,
     accept_retention_offer,
     effective_date,
+    keep_subscription,
     schedule_end,
 )
 from support.clock import now_utc
@@ -40,7 +41,7 @@ from support.identity import verified_email
 from support.settings import product
 from support.vocabulary import Edition, SubscriptionStatus
 
-PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm", "retry_confirm")
+PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm", "retry_confirm", "reactivate_confirm")
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,24 @@ class ActionSubscriptionStatus(AccountAction):
             turn.say("utter_status_canceling", date=turn.day(view.period_end), **common)
         else:
             turn.say(f"utter_status_active_{view.billing_cycle}", date=turn.day(view.period_end), **common)
+        if view.edition != Edition.ON_PREMISE:
+            say_usage_and_card(turn)
         return []
+
+
+def say_usage_and_card(turn: Turn) -> None:
+    """Users and storage against the plan's limits, and the card the next payment will use."""
+    view = turn.view
+    turn.say(
+        "utter_status_usage",
+        users=number(view.users_in_use, turn.language),
+        max_users=number(view.plan_max_users, turn.language),
+        storage_gb=number(round(view.storage_used_mb / 1024, 1), turn.language),
+        max_storage_gb=number(view.plan_storage_gb, turn.language),
+    )
+    if view.card is not None:
+        expired = view.card.expired(turn.now)
+        turn.say("utter_status_card_expired" if expired else "utter_status_card", card=turn.card)
 
 
 class ActionRenewalFailed(AccountAction):
@@ -288,6 +306,41 @@ class ActionDowngradeFreePlan(AccountAction):
         return _pending("downgrade_confirm")
 
 
+class ActionReactivateSubscription(AccountAction):
+    """Undoes a scheduled cancellation or downgrade after a confirmation; the free plan gets how to subscribe."""
+
+    intent = "reactivate_subscription"
+
+    def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
+        view = turn.view
+        if view.edition == Edition.ON_PREMISE:
+            turn.say("utter_on_premise_account", portal=view.portal, manager=view.account_manager)
+        elif not view.is_admin:
+            turn.say("utter_only_admin_can", portal=view.portal, admin_email=view.admin_email)
+        elif view.status in (SubscriptionStatus.FREE, SubscriptionStatus.CANCELED):
+            turn.say("utter_reactivate_free", portal=view.portal)
+        elif not view.cancel_at_period_end:
+            turn.say("utter_reactivate_not_needed", plan=view.plan_name, date=turn.day(view.period_end))
+        else:
+            turn.say("utter_confirm_reactivate", plan=view.plan_name, date=turn.day(turn.change_date))
+            return _pending("reactivate_confirm")
+        return _pending(None)
+
+
+def keep_now(turn: Turn) -> None:
+    """The admin said yes to keeping the subscription."""
+    view = turn.view
+    outcome = keep_subscription(turn.session, view.email, turn.conversation_id, turn.language, turn.now)
+    if outcome.status == "done":
+        turn.say("utter_reactivate_done", plan=view.plan_name, date=turn.day(outcome.effective), email=view.email)
+    elif outcome.status == "not_admin":
+        turn.say("utter_only_admin_can", portal=view.portal, admin_email=outcome.admin_email)
+    elif outcome.status == "already":
+        turn.say("utter_reactivate_not_needed", plan=view.plan_name, date=turn.day(outcome.effective))
+    else:
+        turn.say("utter_reactivate_free", portal=view.portal)
+
+
 class ActionRetryPayment(AccountAction):
     """Shows the card and the amount, then asks before charging (an expired card is not retried)."""
 
@@ -368,6 +421,9 @@ class ActionAnswerPending(AccountAction):
             return _pending("cancel_confirm")
         if step == "retry_confirm" and agreed:
             turn.after_commit = retry_now
+            return _pending(None)
+        if step == "reactivate_confirm" and agreed:
+            keep_now(turn)
             return _pending(None)
         if step in ("cancel_confirm", "downgrade_confirm") and agreed:
             kind = CANCEL if step == "cancel_confirm" else DOWNGRADE

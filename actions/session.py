@@ -16,10 +16,38 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.safety import SafeAction
-from actions.tracker import latest_user_metadata
+from actions.tracker import conversation_language, latest_user_metadata
+from support import i18n
+from support.clarification import topics_to_offer
 from support.language import choose_language, locale_language
 from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from support.settings import check_configuration, product, response_slots
+
+# The clarifying question's buttons: every topic a customer can mean (tests/unit/test_domain.py checks the list).
+TOPIC_KEYS = {
+    "cancel_subscription": "topic.cancel_subscription",
+    "downgrade_free_plan": "topic.downgrade_free_plan",
+    "reactivate_subscription": "topic.reactivate_subscription",
+    "refund_policy": "topic.refund_policy",
+    "telephony_refund": "topic.telephony_refund",
+    "export_data": "topic.export_data",
+    "after_cancellation": "topic.after_cancellation",
+    "delete_account": "topic.delete_account",
+    "cancel_on_premise": "topic.cancel_on_premise",
+    "find_billing_settings": "topic.find_billing_settings",
+    "free_plan_limits": "topic.free_plan_limits",
+    "renewal_failed": "topic.renewal_failed",
+    "retry_payment": "topic.retry_payment",
+    "update_payment_method": "topic.update_payment_method",
+    "grace_period": "topic.grace_period",
+    "subscription_status": "topic.subscription_status",
+    "cancellation_confirmation": "topic.cancellation_confirmation",
+    "invoice_request": "topic.invoice_request",
+    "billing_dispute": "topic.billing_dispute",
+    "change_plan": "topic.change_plan",
+    "payment_methods": "topic.payment_methods",
+    "privacy_request": "topic.privacy_request",
+}
 
 # A new session must not inherit a half-finished question or the previous channel metadata.
 NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
@@ -81,6 +109,28 @@ class ActionCountMisunderstanding(SafeAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         repeated = misunderstandings_in_a_row(tracker.events) >= OFFER_HUMAN_AFTER
         return [SlotSet("misunderstood_twice", repeated)]
+
+
+class ActionClarify(SafeAction):
+    """After a first miss: the two topics the message most likely meant as buttons, else a request to rephrase."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        ranking = [
+            entry
+            for entry in (tracker.latest_message or {}).get("intent_ranking") or []
+            if entry.get("name") in TOPIC_KEYS
+        ]
+        topics = topics_to_offer(ranking)
+        if not topics:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        language = conversation_language(tracker)
+        buttons = [{"title": i18n.text(language, TOPIC_KEYS[topic]), "payload": f"/{topic}"} for topic in topics]
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
 
 
 class ActionCoreFallback(SafeAction):

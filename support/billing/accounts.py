@@ -48,6 +48,8 @@ class AccountView:
     telephony_currency: str
     users_in_use: int
     storage_used_mb: int
+    plan_max_users: int
+    plan_storage_gb: int
     free_max_users: int
     free_storage_gb: int
 
@@ -126,6 +128,8 @@ def account_view(session: Session, email: str) -> Optional[AccountView]:
         telephony_currency=balance.currency if balance else "EUR",
         users_in_use=account.users_in_use,
         storage_used_mb=account.storage_used_mb,
+        plan_max_users=plan.max_users,
+        plan_storage_gb=plan.storage_gb,
         free_max_users=free.max_users,
         free_storage_gb=free.storage_gb,
     )

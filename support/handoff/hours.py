@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 from zoneinfo import ZoneInfo
 
 from babel.dates import (
-    format_datetime,
+    format_date,
     format_time,
     get_day_names,
     get_timezone_location,
@@ -50,15 +50,39 @@ def support_hours(facts: Optional[Product] = None) -> SupportHours:
     )
 
 
+def clock(value: time, language: str) -> str:
+    """A time of day the language's way: "9 h", "18 h", "9 h 30" in French, "09:00" in English."""
+    if locale(language).startswith("fr"):
+        pattern = "H'\u00a0h'" if not value.minute else "H'\u00a0h\u00a0'mm"
+        return format_time(value, pattern, locale=locale(language))
+    return format_time(value, format="short", locale=locale(language))
+
+
 def describe_hours(hours: SupportHours, language: str) -> str:
-    """ "Monday to Friday, 09:00–18:00 Paris time" in the customer's language."""
+    """ "du lundi au vendredi, de 9 h à 18 h (heure de Paris)" / "Monday to Friday, 09:00–18:00 Paris time"."""
     names = get_day_names("wide", locale=locale(language))
     first, last = names[hours.days[0]], names[hours.days[-1]]
     days = first if first == last else i18n.text(language, "hours.day_range", first=first, last=last)
-    opens = format_time(hours.opens, format="short", locale=locale(language))
-    closes = format_time(hours.closes, format="short", locale=locale(language))
     city = get_timezone_location(hours.zone.key, locale=locale(language), return_city=True)
-    return f"{days}, {opens}–{closes} " + i18n.text(language, "hours.local_time", city=city)
+    return i18n.text(
+        language,
+        "hours.summary",
+        days=days,
+        opens=clock(hours.opens, language),
+        closes=clock(hours.closes, language),
+        zone=i18n.text(language, "hours.local_time", city=city),
+    )
+
+
+def describe_opening(opening: datetime, hours: SupportHours, language: str) -> str:
+    """ "lundi 23 novembre à 9 h" / "Monday 23 November, 09:00", in the support's time zone."""
+    local = opening.astimezone(hours.zone)
+    return i18n.text(
+        language,
+        "hours.next_opening",
+        day=format_date(local.date(), "EEEE d MMMM", locale=locale(language)),
+        time=clock(local.time(), language),
+    )
 
 
 def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
@@ -69,6 +93,6 @@ def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
     return {
         "open_now": hours.is_open(now),
         "hours": describe_hours(hours, language),
-        "next_opening": format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=hours.zone, locale=locale(language)),
+        "next_opening": describe_opening(opening, hours, language),
         "wait_minutes": i18n.plural(language, "handoff.wait_minutes", product().expected_wait_minutes),
     }

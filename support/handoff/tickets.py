@@ -46,6 +46,9 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
         add_lines(session, ticket, request.lines, now)
         return ticket, False
     view = account_view(session, request.email) if request.email else None
+    history = None  # read before the new ticket is added: a query would flush it half-filled
+    if view and request.reason == HandoffReason.BILLING_DISPUTE:
+        history = BillingHistory(recent_invoices(session, view.account_id), recent_attempts(session, view.account_id))
     if ticket is None:
         ticket = m.Ticket(
             reference=_new_reference(session),
@@ -65,9 +68,6 @@ def open_ticket(session: Session, request: HandoffRequest, now: datetime) -> Tup
     )
     ticket.account_id = view.account_id if view else None
     ticket.user_email = view.email if view else None
-    history = None
-    if view and request.reason == HandoffReason.BILLING_DISPUTE:
-        history = BillingHistory(recent_invoices(session, view.account_id), recent_attempts(session, view.account_id))
     ticket.summary = summary(view, request, now, history)
     ticket.status, ticket.assigned_to, ticket.resolution, ticket.resolved_at = TicketStatus.OPEN, None, None, None
     ticket.updated_at = now

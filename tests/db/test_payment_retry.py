@@ -25,7 +25,9 @@ def _set_card(url: str, email: str, last4: str) -> None:
 
 def _attempts(url: str, outcome: str) -> list:
     with session_scope(engine_for(url)) as session:
-        query = select(m.PaymentAttempt).where(m.PaymentAttempt.outcome == outcome, m.PaymentAttempt.triggered_by == "bot")
+        query = select(m.PaymentAttempt).where(
+            m.PaymentAttempt.outcome == outcome, m.PaymentAttempt.triggered_by == "bot"
+        )
         return session.execute(query).scalars().all()
 
 

@@ -14,7 +14,7 @@ EXECUTOR.register_package("actions")
 def user_event(
     intent: str, text: str = "…", metadata: Optional[dict] = None, language: Optional[dict] = None
 ) -> Dict[str, Any]:
-    parse: Dict[str, Any] = {"intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    parse: Dict[str, Any] = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": text}
     if language is not None:
         parse["language"] = language
     return {"event": "user", "text": text, "metadata": metadata or {}, "parse_data": parse}

@@ -37,6 +37,13 @@ CONTRACT = [
     "grace_period",
     "subscription_status",
     "cancellation_confirmation",
+    "how_are_you",
+    "reactivate_subscription",
+    "invoice_request",
+    "billing_dispute",
+    "change_plan",
+    "payment_methods",
+    "privacy_request",
 ]
 DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
 
@@ -104,3 +111,10 @@ def test_button_payloads_are_known_intents() -> None:
         for variation in variations:
             for button in variation.get("buttons", []):
                 assert button["payload"].lstrip("/") in CONTRACT, f"{name}: {button['payload']}"
+
+
+def test_every_topic_a_customer_can_mean_has_a_clarifying_button() -> None:
+    from actions.session import TOPIC_KEYS
+    from support.clarification import NOT_TOPICS
+
+    assert sorted(set(DOMAIN["intents"]) - NOT_TOPICS) == sorted(TOPIC_KEYS)

@@ -10,13 +10,13 @@
       heading: "Votre espace client", lead: "Une page de démonstration qui intègre le chat d'assistance avec une seule balise script.",
       subscription: "Abonnement", subscriptionText: "Consultez votre offre, vos factures et votre moyen de paiement.",
       team: "Équipe", teamText: "Invitez des collègues et gérez les droits d'administration.",
-      help: "Besoin d'aide\u00a0?", helpText: "Notre assistant répond tout de suite, en français ou en anglais.",
+      help: "Besoin d'aide\u202f?", helpText: "Notre assistant répond tout de suite, en français ou en anglais.",
       openChat: "Ouvrir le chat", messengers: "Messageries",
       messengersText: "Reliez Telegram, Messenger ou Slack à votre compte\u00a0: envoyez au bot le code à usage unique.",
       getCode: "Obtenir un code", codeIs: "Envoyez au bot\u00a0: lier {code} (valable {minutes}\u00a0min, une seule fois)",
       codeFailed: "Impossible d'obtenir un code pour le moment.", guest: "Non connecté", usersFailed: "Impossible de charger les comptes de démo.",
       tokenFailed: "Impossible d'obtenir un jeton pour ce compte\u00a0: le chat reste anonyme.",
-      expired: "Le chat a refusé le jeton (expiré\u00a0?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf."
+      expired: "Le chat a refusé le jeton (expiré\u202f?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf."
     },
     en: {
       demo: "Demo", signInAs: "Sign in as", anonymous: "Anonymous visitor", language: "Language",

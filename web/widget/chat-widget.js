@@ -25,7 +25,7 @@
     fr: {
       launcher: "Aide", open: "Ouvrir le chat d'assistance", close: "Fermer le chat", title: "Assistance",
       dialog: "Chat d'assistance", signedIn: "Connecté à votre compte", anonymous: "Non connecté\u00a0: réponses générales",
-      welcome: "Bonjour\u00a0! Posez-moi vos questions sur votre abonnement, un paiement ou une résiliation.",
+      welcome: "Bonjour\u202f! Posez-moi vos questions sur votre abonnement, un paiement ou une résiliation.",
       placeholder: "Écrivez votre message…", send: "Envoyer", typing: "L'assistant écrit…",
       connecting: "Connexion…", lost: "Connexion perdue. Reconnexion en cours…",
       expired: "Votre connexion a expiré\u00a0: vous continuez en tant que visiteur. Reconnectez-vous pour parler de votre compte.",
