@@ -28,6 +28,16 @@ def _examples(path) -> list[tuple[str, str]]:
     ]
 
 
+def _conversation_messages() -> list[str]:
+    """What customers say in the conversation benchmark (bench/conversations/)."""
+    return [
+        turn["say"]
+        for path in sorted((ROOT / "bench" / "conversations").glob("*.yml"))
+        for conversation in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
+        for turn in conversation["turns"]
+    ]
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
@@ -55,6 +65,7 @@ def test_no_example_is_labelled_twice() -> None:
 def test_training_data_never_contains_evaluation_messages() -> None:
     """No training sentence equals or nearly equals (80% similar) a held-out or external one."""
     heldout = [_normalise(t) for p in (ROOT / "bench").glob("*/??.yml") for _, t in _examples(p)]
+    heldout += [_normalise(t) for t in _conversation_messages()]
     external_file = ROOT.parent / "shared" / "eval" / "external.csv"
     assert external_file.exists(), "../shared/eval/external.csv is missing"
     with external_file.open(encoding="utf-8") as handle:
