@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import (
@@ -12,13 +12,14 @@ from rasa_sdk.events import (
     SessionStarted,
     SlotSet,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.safety import SafeAction
 from actions.tracker import conversation_language, latest_user_metadata
 from support import i18n
-from support.clarification import topics_to_offer
+from support.clarification import follow_up_topic, topics_to_offer
 from support.language import choose_language, locale_language
 from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from support.settings import check_configuration, product, response_slots
@@ -112,17 +113,19 @@ class ActionCountMisunderstanding(SafeAction):
 
 
 class ActionClarify(SafeAction):
-    """After a first miss: the two topics the message most likely meant as buttons, else a request to rephrase."""
+    """After a first miss: a short follow-up ("and for the annual plan?") is taken as being about the previous
+    topic (the message is re-read with that intent, as Rasa's two-stage fallback does); otherwise the two
+    topics the message most likely meant as buttons, else a request to rephrase."""
 
     def name(self) -> str:
         return "action_clarify"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        ranking = [
-            entry
-            for entry in (tracker.latest_message or {}).get("intent_ranking") or []
-            if entry.get("name") in TOPIC_KEYS
-        ]
+        latest = tracker.latest_message or {}
+        ranking = [entry for entry in latest.get("intent_ranking") or [] if entry.get("name") in TOPIC_KEYS]
+        topic = follow_up_topic(latest.get("text") or "", ranking, previous_topic(tracker))
+        if topic is not None:
+            return reread_as(tracker, topic)
         topics = topics_to_offer(ranking)
         if not topics:
             dispatcher.utter_message(response="utter_ask_rephrase")
@@ -131,6 +134,33 @@ class ActionClarify(SafeAction):
         buttons = [{"title": i18n.text(language, TOPIC_KEYS[topic]), "payload": f"/{topic}"} for topic in topics]
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return []
+
+
+def previous_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of the customer's message before this one, in this session, if it had one."""
+    users = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            users.append(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
+    earlier = [intent for intent in users[1:] if intent not in ("nlu_fallback", "out_of_scope")]
+    return earlier[0] if earlier and earlier[0] in TOPIC_KEYS else None
+
+
+def reread_as(tracker: Tracker, topic: str) -> List[EventType]:
+    """The latest message again, with `topic` as its intent: the dialogue answers it as that topic."""
+    latest = next(event for event in reversed(tracker.events) if event.get("event") == "user")
+    parse_data = {**(latest.get("parse_data") or {}), "intent": {"name": topic, "confidence": 1.0}}
+    return [
+        UserUtteranceReverted(),
+        ActionExecuted("action_listen"),
+        # rasa_sdk's UserUttered() has no metadata argument; Rasa reads it from the event (the identity is in it)
+        {
+            **UserUttered(latest.get("text"), parse_data=parse_data, input_channel=latest.get("input_channel")),
+            "metadata": latest.get("metadata") or {},
+        },
+    ]
 
 
 class ActionCoreFallback(SafeAction):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+import re
+from typing import Any, Dict, List, Optional, Sequence
 
 # Intents that are not a topic a customer could mean (small talk, yes/no, the fallbacks themselves).
 NOT_TOPICS = frozenset(
@@ -33,3 +34,30 @@ def topics_to_offer(ranking: Sequence[Dict[str, Any]]) -> List[str]:
     if (first.get("confidence") or 0.0) < FIRST_AT_LEAST or (second.get("confidence") or 0.0) < SECOND_AT_LEAST:
         return []
     return [str(first["name"]), str(second["name"])]
+
+
+# How a follow-up starts ("and for the annual plan?", "et pour le stockage ?"): it leans on the previous topic.
+CONTINUATIONS = re.compile(
+    r"^\W*(ok(ay)?\W+|d'accord\W+|merci\W+|thanks\W+)?"
+    r"(and|also|what about|how about|what if|and if|plus|et|aussi|et pour|et si|pis|puis|sinon|du coup)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_MAX_WORDS = 12
+CANDIDATES_KEPT = 3  # the previous topic is taken again if the NLU still ranks it among its first three
+
+
+def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Optional[str]) -> Optional[str]:
+    """The topic a short follow-up the NLU was unsure of is about: the previous topic when the NLU still
+    considers it, else the NLU's own best topic when it is likely enough, else the previous topic."""
+    if previous is None or len(text.split()) > FOLLOW_UP_MAX_WORDS or not CONTINUATIONS.match(text.strip()):
+        return None
+    topics = sorted(
+        (entry for entry in ranking if entry.get("name") not in NOT_TOPICS),
+        key=lambda entry: entry.get("confidence") or 0.0,
+        reverse=True,
+    )
+    if previous in [entry.get("name") for entry in topics[:CANDIDATES_KEPT]]:
+        return previous
+    if topics and (topics[0].get("confidence") or 0.0) >= FIRST_AT_LEAST:
+        return str(topics[0]["name"])
+    return previous

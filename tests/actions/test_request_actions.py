@@ -111,3 +111,19 @@ def test_the_clarifying_question_offers_the_two_likely_topics(database_url: str)
     assert buttons[0]["title"] == "Cancel my subscription"
     unsure = run_action("action_clarify", [user_event("nlu_fallback", text="blah")], {"language": "en"}, "conv")
     assert responses(unsure) == ["utter_ask_rephrase"]
+
+
+def test_a_follow_up_is_reread_as_the_previous_topic(database_url: str) -> None:
+    earlier = user_event("refund_policy", text="can I get a refund?")
+    follow_up = user_event("nlu_fallback", text="and for the annual plan?", metadata={"locale": "en"})
+    follow_up["parse_data"]["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.35},
+        {"name": "change_plan", "confidence": 0.3},
+        {"name": "refund_policy", "confidence": 0.25},
+    ]
+    result = run_action("action_clarify", [earlier, follow_up], {"language": "en"}, "conv")
+    assert result["responses"] == []
+    events = result["events"]
+    assert [e["event"] for e in events] == ["rewind", "action", "user"]
+    assert events[2]["parse_data"]["intent"]["name"] == "refund_policy"
+    assert events[2]["text"] == "and for the annual plan?" and events[2]["metadata"] == {"locale": "en"}

@@ -19,3 +19,24 @@ def test_small_talk_and_weak_candidates_are_not_offered() -> None:
     assert topics_to_offer(ranking(("refund_policy", 0.2), ("billing_dispute", 0.19))) == []
     assert topics_to_offer(ranking(("refund_policy", 0.6), ("billing_dispute", 0.05))) == []
     assert topics_to_offer([]) == []
+
+
+def test_a_short_follow_up_stays_on_the_previous_topic() -> None:
+    from support.clarification import follow_up_topic
+
+    unsure = ranking(("nlu_fallback", 0.35), ("change_plan", 0.3), ("refund_policy", 0.2), ("greet", 0.1))
+    assert follow_up_topic("and for the annual plan?", unsure, "refund_policy") == "refund_policy"
+    assert follow_up_topic("et pour l'abonnement annuel ?", unsure, "refund_policy") == "refund_policy"
+    # the NLU's own topic when the previous one is not a candidate and the new one is likely enough
+    assert follow_up_topic("ok and the invoices?", unsure, "grace_period") == "change_plan"
+    assert follow_up_topic("and storage?", ranking(("greet", 0.4)), "free_plan_limits") == "free_plan_limits"
+
+
+def test_only_short_continuations_after_a_topic_are_follow_ups() -> None:
+    from support.clarification import follow_up_topic
+
+    unsure = ranking(("refund_policy", 0.3))
+    assert follow_up_topic("and for the annual plan?", unsure, None) is None
+    assert follow_up_topic("the annual plan?", unsure, "refund_policy") is None
+    long = "and also I wanted to tell you that our whole team is very unhappy with the way this went today"
+    assert follow_up_topic(long, unsure, "refund_policy") is None
