@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.safety import SafeAction
 from actions.tracker import conversation_language, latest_user_metadata
 from support import i18n
-from support.clarification import follow_up_topic, topics_to_offer
+from support.clarification import follow_up_topic, previous_topic_of, topics_to_offer
 from support.language import choose_language, locale_language
 from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
 from support.settings import check_configuration, product, response_slots
@@ -137,15 +137,8 @@ class ActionClarify(SafeAction):
 
 
 def previous_topic(tracker: Tracker) -> Optional[str]:
-    """The topic of the customer's message before this one, in this session, if it had one."""
-    users = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            break
-        if event.get("event") == "user":
-            users.append(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
-    earlier = [intent for intent in users[1:] if intent not in ("nlu_fallback", "out_of_scope")]
-    return earlier[0] if earlier and earlier[0] in TOPIC_KEYS else None
+    topic = previous_topic_of(tracker.events)
+    return topic if topic in TOPIC_KEYS else None
 
 
 def reread_as(tracker: Tracker, topic: str) -> List[EventType]:
@@ -161,6 +154,19 @@ def reread_as(tracker: Tracker, topic: str) -> List[EventType]:
             "metadata": latest.get("metadata") or {},
         },
     ]
+
+
+class ActionFollowUp(SafeAction):
+    """Predicted by components/follow_up_policy.py: the follow-up is answered as the previous topic."""
+
+    def name(self) -> str:
+        return "action_follow_up"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        topic = previous_topic(tracker)
+        if topic is None:  # the policy saw one: never happens, but the message is then answered as it was read
+            return []
+        return reread_as(tracker, topic)
 
 
 class ActionCoreFallback(SafeAction):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ SETS = ROOT / "bench" / "conversations"
 RASA_PORT, ACTIONS_PORT = 15014, 15064
 DATABASE = "assistant_conversation_bench"
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
+SMALL_TALK = {"greet", "goodbye", "thank", "how_are_you", "affirm", "deny"}
+# A request after small talk in the same message ("merci ! et il me reste combien de jours ?")
+GREETING_FIRST = re.compile(
+    r"^\W*(hi|hello|hey|thanks|thank you|thx|ok thanks|bonjour|salut|slt|coucou|merci|allo)\b", re.I
+)
 HANDED_OVER = {"human_handoff", "billing_dispute", "privacy_request"}  # these requests always open a ticket
 
 
@@ -58,6 +64,8 @@ class Result:
     wrong: int = 0
     misunderstood: int = 0
     clarified: int = 0
+    mixed: int = 0  # turns with small talk before a request
+    mixed_right: int = 0
     handoffs_expected: int = 0
     handoffs_made: int = 0
     handoffs_right: int = 0
@@ -139,6 +147,9 @@ class Player:
         self, result: Result, number: int, turn: Turn, intent: Optional[str], replies: List[dict], sender: str
     ) -> None:
         result.turns += 1
+        mixed = bool(GREETING_FIRST.match(turn.say)) and not set(turn.intents) & SMALL_TALK
+        result.mixed += mixed
+        result.mixed_right += mixed and intent in turn.intents
         text = normalised("\n".join(reply.get("text") or "" for reply in replies))
         problems = []
         if intent not in turn.intents:
@@ -181,6 +192,7 @@ def report(language: str, results: List[Result], failures: bool) -> None:
         f"wrong answers {sum(r.wrong for r in results) / turns:.1%} | "
         f"misunderstood {sum(r.misunderstood for r in results) / turns:.1%} | "
         f"clarifying questions {sum(r.clarified for r in results)} | "
+        f"small talk + request {sum(r.mixed_right for r in results)}/{sum(r.mixed for r in results)} | "
         f"handoff precision {right / made if made else 1:.1%} ({right}/{made}), "
         f"recall {right / expected if expected else 1:.1%} ({right}/{expected})"
     )

@@ -49,7 +49,7 @@ CANDIDATES_KEPT = 3  # the previous topic is taken again if the NLU still ranks 
 def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Optional[str]) -> Optional[str]:
     """The topic a short follow-up the NLU was unsure of is about: the previous topic when the NLU still
     considers it, else the NLU's own best topic when it is likely enough, else the previous topic."""
-    if previous is None or len(text.split()) > FOLLOW_UP_MAX_WORDS or not CONTINUATIONS.match(text.strip()):
+    if previous is None or not continues(text):
         return None
     topics = sorted(
         (entry for entry in ranking if entry.get("name") not in NOT_TOPICS),
@@ -61,3 +61,38 @@ def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Opti
     if topics and (topics[0].get("confidence") or 0.0) >= FIRST_AT_LEAST:
         return str(topics[0]["name"])
     return previous
+
+
+MISUNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+TOPIC_LOOKBACK = 3  # user messages before this one in which the previous topic is looked for
+PREVIOUS_AT_LEAST = 0.1  # the NLU's confidence in the previous topic, for a follow-up to stay on it
+
+
+def previous_topic_of(events: Sequence[Dict[str, Any]]) -> Optional[str]:
+    """The topic of the customer's latest earlier message that had one (in this session, a few messages back)."""
+    intents: List[Optional[str]] = []
+    for event in reversed(events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            intents.append(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
+    for intent in intents[1 : 1 + TOPIC_LOOKBACK]:
+        if intent is not None and intent not in NOT_TOPICS:
+            return intent
+    return None
+
+
+def continues(text: str) -> bool:
+    """A short message that leans on what came before ("and for the annual plan?", "et niveau stockage ?")."""
+    return len(text.split()) <= FOLLOW_UP_MAX_WORDS and bool(CONTINUATIONS.match(text.strip()))
+
+
+def stays_on_previous_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Optional[str]) -> bool:
+    """A confident reading of a follow-up as another topic, while the previous topic is still a real candidate."""
+    if previous is None or not ranking or not continues(text):
+        return False
+    predicted = ranking[0].get("name")
+    if predicted == previous or predicted in NOT_TOPICS:
+        return False
+    topics = [entry for entry in ranking if entry.get("name") not in NOT_TOPICS][:CANDIDATES_KEPT]
+    return any(e.get("name") == previous and (e.get("confidence") or 0.0) >= PREVIOUS_AT_LEAST for e in topics)

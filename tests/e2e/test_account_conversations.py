@@ -195,3 +195,51 @@ def test_retry_payment_in_english_for_those_who_cannot(any_assistant) -> None:
     assert "admin@acme.example" in member
     anonymous = _say(any_assistant, "please retry my failed payment now", None)
     assert "Purchase history" in anonymous and "sign in" in anonymous
+
+
+def _ticket_reason(assistant, sender: str) -> str | None:
+    with session_scope(engine_for(assistant.database_url)) as session:
+        ticket = session.execute(
+            select(m.Ticket).where(m.Ticket.conversation_id == assistant.rest(sender))
+        ).scalar_one_or_none()
+        return ticket.reason if ticket else None
+
+
+def test_a_cancellation_undone_then_invoices_and_a_plan_question(any_assistant) -> None:
+    assistant = any_assistant
+    email, sender = new_past_due_customer(assistant.database_url, "en"), uuid.uuid4().hex
+    _say(assistant, "I want to cancel my subscription", email, sender)
+    _say(assistant, "no thanks", email, sender)  # the retention offer
+    assert "Done" in _say(assistant, "yes", email, sender)
+    ask = _say(assistant, "actually I changed my mind, can you undo the cancellation?", email, sender)
+    assert "Would you like to keep it?" in ask
+    assert "automatic renewal is back on" in _say(assistant, "yes", email, sender)
+    changes = _changes(assistant, email)
+    assert not changes["cancel_at_period_end"] and changes["audit"][-1] == "subscription.reactivate"
+    assert changes["emails"][-1] == "reactivation_confirmation"
+    invoices = _say(assistant, "can you send me our invoices please", email, sender)
+    assert "unpaid" in invoices and "€99.00" in invoices and email in invoices
+    upgrade = _say(assistant, "how do we upgrade to the professional plan?", email, sender)
+    assert "Professional" in upgrade and "€199.00 a month" in upgrade and "cancel" not in upgrade.lower()
+
+
+def test_a_follow_up_stays_on_the_previous_topic(any_assistant) -> None:
+    sender = uuid.uuid4().hex
+    first = _say(any_assistant, "est-ce que je peux être remboursé si je résilie mon abonnement ?", None, sender)
+    assert "remboursement partiel" in first
+    again = _say(any_assistant, "et pour l'abonnement annuel ?", None, sender)
+    assert "remboursement partiel" in again
+
+
+@pytest.mark.parametrize(
+    "message, reason",
+    [
+        ("I was charged twice this month, I want my money back for the duplicate", "billing_dispute"),
+        ("RGPD : je demande l'effacement de toutes mes données personnelles", "privacy_request"),
+    ],
+)
+def test_disputes_and_privacy_requests_go_to_a_person_with_their_reason(any_assistant, message, reason) -> None:
+    email, sender = new_past_due_customer(any_assistant.database_url, "en"), uuid.uuid4().hex
+    text = _say(any_assistant, message, email, sender)
+    assert "HD-" in text and "Monthly plans aren't refunded" not in text  # never the refund policy
+    assert _ticket_reason(any_assistant, sender) == reason

@@ -40,3 +40,26 @@ def test_only_short_continuations_after_a_topic_are_follow_ups() -> None:
     assert follow_up_topic("the annual plan?", unsure, "refund_policy") is None
     long = "and also I wanted to tell you that our whole team is very unhappy with the way this went today"
     assert follow_up_topic(long, unsure, "refund_policy") is None
+
+
+def test_a_confident_other_topic_gives_way_to_the_previous_one_only_in_a_follow_up() -> None:
+    from support.clarification import stays_on_previous_topic
+
+    other = ranking(("change_plan", 0.6), ("refund_policy", 0.25), ("greet", 0.1))
+    assert stays_on_previous_topic("et en mensuel ?", other, "refund_policy")
+    assert not stays_on_previous_topic("how do I change plans?", other, "refund_policy")  # not a continuation
+    assert not stays_on_previous_topic("and in monthly?", other, "grace_period")  # not a candidate
+    weak = ranking(("change_plan", 0.9), ("refund_policy", 0.05))
+    assert not stays_on_previous_topic("and in monthly?", weak, "refund_policy")
+    assert not stays_on_previous_topic("and thanks", ranking(("thank", 0.9), ("refund_policy", 0.1)), "refund_policy")
+
+
+def test_the_previous_topic_is_the_latest_earlier_one_in_the_session() -> None:
+    from support.clarification import previous_topic_of
+
+    def user(intent):
+        return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
+    assert previous_topic_of([user("refund_policy"), user("thank"), user("nlu_fallback")]) == "refund_policy"
+    assert previous_topic_of([user("refund_policy"), {"event": "session_started"}, user("greet")]) is None
+    assert previous_topic_of([user("refund_policy")]) is None  # the message being answered is not "previous"
