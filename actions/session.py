@@ -144,7 +144,10 @@ def previous_topic(tracker: Tracker) -> Optional[str]:
 def reread_as(tracker: Tracker, topic: str) -> List[EventType]:
     """The latest message again, with `topic` as its intent: the dialogue answers it as that topic."""
     latest = next(event for event in reversed(tracker.events) if event.get("event") == "user")
-    parse_data = {**(latest.get("parse_data") or {}), "intent": {"name": topic, "confidence": 1.0}}
+    parse_data = dict(latest.get("parse_data") or {})
+    others = [entry for entry in parse_data.get("intent_ranking") or [] if entry.get("name") != topic]
+    parse_data["intent"] = {"name": topic, "confidence": 1.0}
+    parse_data["intent_ranking"] = [parse_data["intent"], *others]  # read again, it is a plain `topic` message
     return [
         UserUtteranceReverted(),
         ActionExecuted("action_listen"),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import requests
 import yaml
 
 os.environ.setdefault("APP_ENV", "development")  # the demo tokens are signed with the development secret
@@ -130,7 +131,12 @@ class Player:
         result = Result(conversation["id"], language)
         for number, turn in enumerate(turns_of(conversation), start=1):
             metadata = {"token": issue_token(email)} if email else {}
-            replies = self.assistant.say(turn.say, sender, metadata=metadata)
+            try:
+                replies = self.assistant.say(turn.say, sender, metadata=metadata)
+            except requests.RequestException as error:  # counted as a failed turn; the next conversation goes on
+                result.turns += 1
+                result.problems.append(f"turn {number} {turn.say!r}: no answer ({type(error).__name__})")
+                break
             intent = self.latest_intent(sender)
             buttons = [button for reply in replies for button in reply.get("buttons") or []]
             clicked = next((b for b in buttons if b["payload"].lstrip("/") in turn.intents), None)

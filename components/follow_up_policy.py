@@ -51,7 +51,10 @@ class FollowUpPolicy(Policy):
             message = tracker.latest_message
             users = [e.as_dict() for e in tracker.applied_events() if isinstance(e, UserUttered)]
             if message is not None and stays_on_previous_topic(
-                message.text or "", message.parse_data.get("intent_ranking") or [], previous_topic_of(users)
+                message.text or "",
+                message.intent.get("name"),
+                message.parse_data.get("intent_ranking") or [],
+                previous_topic_of(users),
             ):
                 probabilities[domain.index_for_action(FOLLOW_UP_ACTION)] = 1.0
         return self._prediction(probabilities)

@@ -87,11 +87,13 @@ def continues(text: str) -> bool:
     return len(text.split()) <= FOLLOW_UP_MAX_WORDS and bool(CONTINUATIONS.match(text.strip()))
 
 
-def stays_on_previous_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Optional[str]) -> bool:
-    """A confident reading of a follow-up as another topic, while the previous topic is still a real candidate."""
-    if previous is None or not ranking or not continues(text):
+def stays_on_previous_topic(
+    text: str, predicted: Optional[str], ranking: Sequence[Dict[str, Any]], previous: Optional[str]
+) -> bool:
+    """A confident reading (`predicted`) of a follow-up as another topic, while the previous topic is still a real
+    candidate of the NLU's `ranking`."""
+    if previous is None or predicted is None or not continues(text):
         return False
-    predicted = ranking[0].get("name")
     if predicted == previous or predicted in NOT_TOPICS:
         return False
     topics = [entry for entry in ranking if entry.get("name") not in NOT_TOPICS][:CANDIDATES_KEPT]

@@ -126,4 +126,5 @@ def test_a_follow_up_is_reread_as_the_previous_topic(database_url: str) -> None:
     events = result["events"]
     assert [e["event"] for e in events] == ["rewind", "action", "user"]
     assert events[2]["parse_data"]["intent"]["name"] == "refund_policy"
+    assert events[2]["parse_data"]["intent_ranking"][0]["name"] == "refund_policy"  # never re-read again
     assert events[2]["text"] == "and for the annual plan?" and events[2]["metadata"] == {"locale": "en"}

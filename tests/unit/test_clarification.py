@@ -46,12 +46,15 @@ def test_a_confident_other_topic_gives_way_to_the_previous_one_only_in_a_follow_
     from support.clarification import stays_on_previous_topic
 
     other = ranking(("change_plan", 0.6), ("refund_policy", 0.25), ("greet", 0.1))
-    assert stays_on_previous_topic("et en mensuel ?", other, "refund_policy")
-    assert not stays_on_previous_topic("how do I change plans?", other, "refund_policy")  # not a continuation
-    assert not stays_on_previous_topic("and in monthly?", other, "grace_period")  # not a candidate
+    assert stays_on_previous_topic("et en mensuel ?", "change_plan", other, "refund_policy")
+    assert not stays_on_previous_topic("how do I change plans?", "change_plan", other, "refund_policy")
+    assert not stays_on_previous_topic("and in monthly?", "change_plan", other, "grace_period")  # not a candidate
+    # once re-read as the previous topic, the message is that topic: never re-read again
+    assert not stays_on_previous_topic("et en mensuel ?", "refund_policy", other, "refund_policy")
     weak = ranking(("change_plan", 0.9), ("refund_policy", 0.05))
-    assert not stays_on_previous_topic("and in monthly?", weak, "refund_policy")
-    assert not stays_on_previous_topic("and thanks", ranking(("thank", 0.9), ("refund_policy", 0.1)), "refund_policy")
+    assert not stays_on_previous_topic("and in monthly?", "change_plan", weak, "refund_policy")
+    thanks = ranking(("thank", 0.9), ("refund_policy", 0.1))
+    assert not stays_on_previous_topic("and thanks", "thank", thanks, "refund_policy")
 
 
 def test_the_previous_topic_is_the_latest_earlier_one_in_the_session() -> None:
