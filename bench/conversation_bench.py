@@ -3,6 +3,7 @@
 servers (ports 15014/15064) on a PostgreSQL database reloaded with the demo data before each conversation.
 
     python -m bench.conversation_bench [--language en|fr] [--only ID] [--failures]     (make bench-conversations)
+    python -m bench.conversation_bench --set conversations_blind     (a second set, never looked at while tuning)
 
 A turn is right when the NLU gave one of its expected intents, the replies hold every expected fact and a
 ticket was opened exactly when the turn expects one, with its reason. When the assistant asks a clarifying
@@ -36,7 +37,6 @@ from support.identity import issue_token  # noqa: E402
 from tests.helpers.server import PG_URL, Assistant, fresh_demo_database, start_assistant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ROOT / "bench" / "conversations"
 RASA_PORT, ACTIONS_PORT = 15014, 15064
 DATABASE = "assistant_conversation_bench"
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
@@ -77,8 +77,8 @@ class Result:
         return not self.problems
 
 
-def load(language: str) -> List[Dict[str, Any]]:
-    return yaml.safe_load((SETS / f"{language}.yml").read_text(encoding="utf-8"))["conversations"]
+def load(folder: Path, language: str) -> List[Dict[str, Any]]:
+    return yaml.safe_load((folder / f"{language}.yml").read_text(encoding="utf-8"))["conversations"]
 
 
 def turns_of(conversation: Dict[str, Any]) -> List[Turn]:
@@ -213,6 +213,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--language", choices=["en", "fr"], action="append")
     parser.add_argument("--only", action="append", help="conversation id (repeatable)")
     parser.add_argument("--failures", action="store_true", help="list every failed turn")
+    parser.add_argument(
+        "--set", default="conversations", help="the folder of bench/ holding en.yml and fr.yml (conversations_blind)"
+    )
     args = parser.parse_args(argv)
     url = database_url()
     fresh_demo_database(url)
@@ -221,7 +224,7 @@ def main(argv: List[str]) -> int:
     try:
         player = Player(assistant, url)
         for language in args.language or ["en", "fr"]:
-            chosen = [c for c in load(language) if not args.only or c["id"] in args.only]
+            chosen = [c for c in load(ROOT / "bench" / args.set, language) if not args.only or c["id"] in args.only]
             if chosen:
                 report(language, [player.play(c, language) for c in chosen], args.failures)
         problems = assistant.log_problems()

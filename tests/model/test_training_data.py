@@ -29,10 +29,10 @@ def _examples(path) -> list[tuple[str, str]]:
 
 
 def _conversation_messages() -> list[str]:
-    """What customers say in the conversation benchmark (bench/conversations/)."""
+    """What customers say in the conversation benchmarks (bench/conversations/, bench/conversations_blind/)."""
     return [
         turn["say"]
-        for path in sorted((ROOT / "bench" / "conversations").glob("*.yml"))
+        for path in sorted((ROOT / "bench").glob("conversations*/*.yml"))
         for conversation in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
         for turn in conversation["turns"]
     ]
