@@ -41,7 +41,8 @@ def test_a_two_megabyte_message_delays_no_other_conversation(assistant) -> None:
         refused = [attack.result() for attack in attacks]
         delays = [other.result() for other in others]
     assert all(answer.status_code == 413 for answer in refused)
-    assert max(delays) < baseline + 0.5, (baseline, delays)
+    # the stall this guards against lasted 24-27 s; a loaded machine adds a few seconds, never that
+    assert max(delays) < baseline + 5, (baseline, delays)
 
 
 def test_a_message_over_the_limit_is_refused_in_the_conversations_language_and_not_stored(assistant) -> None:
