@@ -60,7 +60,7 @@ def test_two_misunderstandings_in_a_row_offer_a_person(assistant) -> None:
     assert [b["payload"] for r in second for b in r.get("buttons", [])] == ["/affirm", "/deny"]
     assert language(second) == "fr"
     accepted = texts(assistant.say("/affirm", sender))
-    assert re.search(r"référence : HD-[0-9A-Z]{6}", accepted) and "équipe support" in accepted
+    assert re.search(r"référence\s: HD-[0-9A-Z]{6}", accepted) and "équipe support" in accepted
 
 
 TOO_LONG = None  # the intent of a message the channel refused: none, it never reaches the NLU or the store
