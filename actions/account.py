@@ -244,14 +244,24 @@ class ActionCancelOnPremise(AccountAction):
         return []
 
 
-def _refusal(turn: Turn) -> bool:
-    """Says why this customer cannot change the subscription, if they cannot."""
+def refused_to_non_admin(turn: Turn, not_admin: str = "utter_only_admin_can") -> bool:
+    """On-premise licences are the account manager's; the rest only the admin may do (says so if refused)."""
     view = turn.view
     if view.edition == Edition.ON_PREMISE:
         turn.say("utter_on_premise_account", portal=view.portal, manager=view.account_manager)
     elif not view.is_admin:
-        turn.say("utter_only_admin_can", portal=view.portal, admin_email=view.admin_email)
-    elif view.status == SubscriptionStatus.FREE:
+        turn.say(not_admin, portal=view.portal, admin_email=view.admin_email)
+    else:
+        return False
+    return True
+
+
+def _refusal(turn: Turn) -> bool:
+    """Says why this customer cannot change the subscription, if they cannot."""
+    view = turn.view
+    if refused_to_non_admin(turn):
+        return True
+    if view.status == SubscriptionStatus.FREE:
         turn.say("utter_already_free")
     elif view.cancel_at_period_end:
         turn.say("utter_already_canceled", plan=view.plan_name, date=turn.day(turn.change_date))
@@ -313,11 +323,9 @@ class ActionReactivateSubscription(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
-        if view.edition == Edition.ON_PREMISE:
-            turn.say("utter_on_premise_account", portal=view.portal, manager=view.account_manager)
-        elif not view.is_admin:
-            turn.say("utter_only_admin_can", portal=view.portal, admin_email=view.admin_email)
-        elif view.status in (SubscriptionStatus.FREE, SubscriptionStatus.CANCELED):
+        if refused_to_non_admin(turn):
+            return _pending(None)
+        if view.status in (SubscriptionStatus.FREE, SubscriptionStatus.CANCELED):
             turn.say("utter_reactivate_free", portal=view.portal)
         elif not view.cancel_at_period_end:
             turn.say("utter_reactivate_not_needed", plan=view.plan_name, date=turn.day(view.period_end))

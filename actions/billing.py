@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import AccountAction, Turn
+from actions.account import AccountAction, Turn, refused_to_non_admin
 from actions.safety import SafeAction
 from actions.tracker import conversation_language
 from support import i18n
@@ -17,7 +17,7 @@ from support.billing.invoices import InvoiceLine, recent_invoices, send_copies
 from support.billing.plans import PlanQuote, paid_plans, plan_named_in
 from support.formatting import locale, number
 from support.settings import product
-from support.vocabulary import Cycle, Edition, InvoiceStatus
+from support.vocabulary import Cycle, InvoiceStatus
 
 INVOICE_STATUS_KEYS = {
     InvoiceStatus.PAID: "invoice.status.paid",
@@ -31,18 +31,6 @@ PAYMENT_METHOD_KEYS = {  # every value product.yml's payment_methods may hold (s
     "bank_transfer": "payment_method.bank_transfer",
     "paypal": "payment_method.paypal",
 }
-
-
-def _refused_to_member(turn: Turn) -> bool:
-    """On-premise licences are the account manager's; billing is the admin's."""
-    view = turn.view
-    if view.edition == Edition.ON_PREMISE:
-        turn.say("utter_on_premise_account", portal=view.portal, manager=view.account_manager)
-    elif not view.is_admin:
-        turn.say("utter_only_admin_billing", portal=view.portal, admin_email=view.admin_email)
-    else:
-        return False
-    return True
 
 
 def invoice_line(turn: Turn, line: InvoiceLine) -> str:
@@ -64,7 +52,7 @@ class ActionInvoiceRequest(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
-        if _refused_to_member(turn):
+        if refused_to_non_admin(turn, not_admin="utter_only_admin_billing"):
             return []
         invoices = recent_invoices(turn.session, view.account_id)
         if not invoices:
@@ -97,7 +85,7 @@ class ActionChangePlan(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
-        if _refused_to_member(turn):
+        if refused_to_non_admin(turn, not_admin="utter_only_admin_billing"):
             return []
         cycle = view.billing_cycle
         plans = paid_plans(turn.session, cycle)

@@ -21,7 +21,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from support.clarification import previous_topic_of, stays_on_previous_topic
+from support.clarification import continues, previous_topic_of, stays_on_previous_topic
 
 FOLLOW_UP_ACTION = "action_follow_up"
 
@@ -49,12 +49,15 @@ class FollowUpPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.latest_action_name == ACTION_LISTEN_NAME and FOLLOW_UP_ACTION in domain.action_names_or_texts:
             message = tracker.latest_message
-            users = [e.as_dict() for e in tracker.applied_events() if isinstance(e, UserUttered)]
-            if message is not None and stays_on_previous_topic(
-                message.text or "",
-                message.intent.get("name"),
-                message.parse_data.get("intent_ranking") or [],
-                previous_topic_of(users),
+            if (
+                message is not None
+                and continues(message.text or "")
+                and stays_on_previous_topic(
+                    message.text or "",
+                    message.intent.get("name"),
+                    message.parse_data.get("intent_ranking") or [],
+                    previous_topic_of([e.as_dict() for e in tracker.applied_events() if isinstance(e, UserUttered)]),
+                )
             ):
                 probabilities[domain.index_for_action(FOLLOW_UP_ACTION)] = 1.0
         return self._prediction(probabilities)

@@ -63,7 +63,6 @@ def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Opti
     return previous
 
 
-MISUNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
 TOPIC_LOOKBACK = 3  # user messages before this one in which the previous topic is looked for
 PREVIOUS_AT_LEAST = 0.1  # the NLU's confidence in the previous topic, for a follow-up to stay on it
 

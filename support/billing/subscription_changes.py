@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,16 @@ class ChangeOutcome:
     admin_email: Optional[str] = None
 
 
+def _locked_for_admin(session: Session, email: str) -> Union[ChangeOutcome, Tuple[m.User, m.Subscription]]:
+    """The admin and their account's subscription (row locked), or the outcome that refuses anyone else."""
+    user, subscription = locked_subscription(session, email)
+    if user is None or subscription is None:
+        return ChangeOutcome("unknown_user")
+    if user.role != Role.ADMIN:
+        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
+    return user, subscription
+
+
 def effective_date(period_end: Optional[datetime], now: datetime) -> datetime:
     """A change takes effect at the end of the paid period, or now if that period is already over."""
     return max(period_end, now) if period_end else now
@@ -39,11 +49,10 @@ def schedule_end(
     session: Session, email: str, kind: str, conversation_id: str, language: str, now: datetime
 ) -> ChangeOutcome:
     """Cancels (kind=cancel) or downgrades to free (kind=downgrade) at the end of the paid period."""
-    user, subscription = locked_subscription(session, email)
-    if user is None or subscription is None:
-        return ChangeOutcome("unknown_user")
-    if user.role != Role.ADMIN:
-        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
+    locked = _locked_for_admin(session, email)
+    if isinstance(locked, ChangeOutcome):
+        return locked
+    user, subscription = locked
     if user.account.edition != Edition.CLOUD or subscription.status in (
         SubscriptionStatus.FREE,
         SubscriptionStatus.CANCELED,
@@ -71,11 +80,10 @@ def schedule_end(
 
 def accept_retention_offer(session: Session, email: str, conversation_id: str, now: datetime) -> ChangeOutcome:
     """Applies the one retention offer of product.yml; a second acceptance changes nothing."""
-    user, subscription = locked_subscription(session, email)
-    if user is None or subscription is None:
-        return ChangeOutcome("unknown_user")
-    if user.role != Role.ADMIN:
-        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
+    locked = _locked_for_admin(session, email)
+    if isinstance(locked, ChangeOutcome):
+        return locked
+    user, subscription = locked
     if subscription.discount_percent:
         return ChangeOutcome("already")
     facts = product()
@@ -97,11 +105,10 @@ def keep_subscription(
     session: Session, email: str, conversation_id: str, language: str, now: datetime
 ) -> ChangeOutcome:
     """Undoes a cancellation or a downgrade to free that has not taken effect yet: the subscription renews again."""
-    user, subscription = locked_subscription(session, email)
-    if user is None or subscription is None:
-        return ChangeOutcome("unknown_user")
-    if user.role != Role.ADMIN:
-        return ChangeOutcome("not_admin", admin_email=admin_email(session, user.account_id))
+    locked = _locked_for_admin(session, email)
+    if isinstance(locked, ChangeOutcome):
+        return locked
+    user, subscription = locked
     if user.account.edition != Edition.CLOUD or subscription.status not in (
         SubscriptionStatus.ACTIVE,
         SubscriptionStatus.PAST_DUE,
