@@ -55,6 +55,25 @@ def load_heldout(folder: Path = HELDOUT) -> List[Example]:
     return examples
 
 
+# Small talk around a request ("merci ! et il me reste combien de jours ?"): the held-out requests, each
+# wrapped in one of these (chosen in turn), make the "mixed" set that measures components/request_splitter.py.
+WRAPPERS = {
+    "fr": ["bonjour, {}", "merci ! et {}", "salut ! {}", "{} merci d'avance", "coucou, {}", "ok merci. {}"],
+    "en": ["hi, {}", "thanks! and {}", "hello there. {}", "{} thanks in advance", "hey, {}", "ok thank you. {}"],
+}
+SMALL_TALK = {"greet", "goodbye", "thank", "how_are_you", "affirm", "deny", OOS}
+
+
+def mixed(examples: Sequence[Example]) -> List[Example]:
+    """The in-scope requests of a set wrapped in small talk."""
+    requests = [e for e in examples if not set(e.gold) & SMALL_TALK]
+    wrapped = []
+    for number, example in enumerate(requests):
+        wrappers = WRAPPERS[example.lang]
+        wrapped.append(Example(example.lang, wrappers[number % len(wrappers)].format(example.text), example.gold))
+    return wrapped
+
+
 def load_external(path: Path = EXTERNAL) -> List[Example]:
     with path.open(encoding="utf-8") as handle:
         return [Example(r["lang"], r["text"], tuple(r["intent"].split("|"))) for r in csv.DictReader(handle)]
@@ -205,6 +224,11 @@ def evaluate(config: Path, workdir: Path, sets: Dict[str, List[Example]], retrai
                 continue
             subset, subset_parses, subset_ms = map(list, zip(*picked))
             figures = score(subset, subset_parses)
+            figures["errors"] = [
+                {"text": e.text, "gold": "|".join(e.gold), "predicted": predicted_intent(p)}
+                for e, p in zip(subset, subset_parses)
+                if not is_right(e.gold, predicted_intent(p))
+            ]
             figures["parse_ms_p50"] = statistics.median(subset_ms)
             figures["parse_ms_p95"] = percentile(subset_ms, 0.95)
             report["sets"][f"{set_name}/{lang}"] = figures
@@ -252,7 +276,8 @@ def main() -> None:
     args = parser.parse_args()
     models = OUT / "models"
     models.mkdir(parents=True, exist_ok=True)
-    sets = {"heldout": load_heldout(), "fresh": load_heldout(FRESH), "external": load_external()}
+    heldout = load_heldout()
+    sets = {"heldout": heldout, "fresh": load_heldout(FRESH), "external": load_external(), "mixed": mixed(heldout)}
     reports = []
     for config in args.configs:
         reports.append(evaluate(config.resolve(), models, sets, retrain=not args.reuse_models))

@@ -65,6 +65,8 @@ def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Opti
 
 TOPIC_LOOKBACK = 3  # user messages before this one in which the previous topic is looked for
 PREVIOUS_AT_LEAST = 0.1  # the NLU's confidence in the previous topic, for a follow-up to stay on it
+CONFIDENT_ELSEWHERE = 0.8  # a follow-up read as another topic with less confidence stays on the previous one
+NEVER_RE_READ = frozenset({"human_handoff", "bot_challenge", "out_of_scope", "nlu_fallback"})  # a miss: action_clarify
 
 
 def previous_topic_of(events: Sequence[Dict[str, Any]]) -> Optional[str]:
@@ -89,11 +91,18 @@ def continues(text: str) -> bool:
 def stays_on_previous_topic(
     text: str, predicted: Optional[str], ranking: Sequence[Dict[str, Any]], previous: Optional[str]
 ) -> bool:
-    """A confident reading (`predicted`) of a follow-up as another topic, while the previous topic is still a real
-    candidate of the NLU's `ranking`."""
+    """A reading (`predicted`) of a follow-up as another topic that gives way to the previous topic: the previous
+    topic is still a real candidate of the NLU's `ranking`, or the other reading is not a confident one (a short
+    "and if we'd been on monthly?" names no topic of its own). A request for a person or an out-of-scope
+    question is never re-read."""
     if previous is None or predicted is None or not continues(text):
         return False
-    if predicted == previous or predicted in NOT_TOPICS:
+    if predicted == previous or predicted in NEVER_RE_READ:
+        return False
+    confidence = next((e.get("confidence") or 0.0 for e in ranking if e.get("name") == predicted), 0.0)
+    if confidence < CONFIDENT_ELSEWHERE:
+        return True
+    if predicted in NOT_TOPICS:  # a confident "and thanks!"
         return False
     topics = [entry for entry in ranking if entry.get("name") not in NOT_TOPICS][:CANDIDATES_KEPT]
     return any(e.get("name") == previous and (e.get("confidence") or 0.0) >= PREVIOUS_AT_LEAST for e in topics)

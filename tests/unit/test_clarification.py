@@ -48,7 +48,14 @@ def test_a_confident_other_topic_gives_way_to_the_previous_one_only_in_a_follow_
     other = ranking(("change_plan", 0.6), ("refund_policy", 0.25), ("greet", 0.1))
     assert stays_on_previous_topic("et en mensuel ?", "change_plan", other, "refund_policy")
     assert not stays_on_previous_topic("how do I change plans?", "change_plan", other, "refund_policy")
-    assert not stays_on_previous_topic("and in monthly?", "change_plan", other, "grace_period")  # not a candidate
+    sure = ranking(("change_plan", 0.85), ("grace_period", 0.05))
+    assert not stays_on_previous_topic("and in monthly?", "change_plan", sure, "refund_policy")  # not a candidate
+    # a follow-up that names no topic of its own: a weak reading as small talk or another topic gives way
+    vague = ranking(("how_are_you", 0.46), ("subscription_status", 0.21), ("refund_policy", 0.11))
+    assert stays_on_previous_topic("and if we'd been on monthly?", "how_are_you", vague, "refund_policy")
+    assert stays_on_previous_topic("and storage?", "change_plan", ranking(("change_plan", 0.42)), "free_plan_limits")
+    person = ranking(("human_handoff", 0.5), ("refund_policy", 0.3))
+    assert not stays_on_previous_topic("and can I talk to someone?", "human_handoff", person, "refund_policy")
     # once re-read as the previous topic, the message is that topic: never re-read again
     assert not stays_on_previous_topic("et en mensuel ?", "refund_policy", other, "refund_policy")
     weak = ranking(("change_plan", 0.9), ("refund_policy", 0.05))
