@@ -1,15 +1,15 @@
-"""Splits a message into its parts with spaCy and keeps the request when small talk surrounds it.
+"""Splits a message into its requests with spaCy and classifies each, so that small talk or context around
+a request does not decide its intent.
 
-"merci ! et il me reste combien de jours ?" or "hi, why did my payment fail?" hold a greeting or a thank-you
-next to the real request; read whole, the small talk may win the classification. spaCy's rule-based
-sentencizer and tokenizer (blank French or English pipelines: no weights to load) cut the message at
-sentence ends, commas and a few conjunctions ("et", "and", "mais"...); the parts at either end that are
-small talk, as the training data knows it, are set aside and the intent classifier reads what is left.
-A message that is only small talk, or only a request, is left as it is.
-
-Small talk is learnt in `train`: the examples of the small-talk intents (as phrases) and the words found
-mostly in them. The text set aside is kept in the parse data as `small_talk`; the tracker's event keeps
-the customer's whole message.
+"merci ! et il me reste combien de jours ?", "hi, why did my payment fail?" or "sorry, my colleague is taking
+over. how many days do we have left?" hold a request next to small talk or context; read whole, the rest may
+win the classification. spaCy's rule-based sentencizer and tokenizer (blank French and English pipelines: no
+weights to load) cut the message at sentence ends, commas and a few conjunctions ("et", "and", "mais"...).
+`RequestSplitter` adds, after the whole message, the message without the small talk at either end (small
+talk as learnt in `train` from the examples of greet, thank, goodbye and how_are_you) and each sentence of a
+longer request; the rest of the pipeline classifies them all, and `RequestChooser` (after the
+FallbackClassifier) keeps the whole message only, with the intent of its clearest part when the whole
+reading was small talk, out of scope, a miss or a weaker request. The whole text is never changed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
@@ -33,6 +33,8 @@ from spacy.tokens import Span
 from components.language_detector import LANGUAGE_PROPERTY
 
 SMALL_TALK_PROPERTY = "small_talk"
+PART_PROPERTY = "request_part"  # set on the extra per-sentence messages
+CHOSEN_PROPERTY = "request_chosen"  # the sentence whose intent the whole message took
 _FILE = "small_talk.json"
 _CONJUNCTIONS = {"et", "and", "mais", "but", "also", "aussi", "sinon", "puis", "then", "btw"}
 _MAX_CHARS = 500  # a long message is a request: not worth cutting
@@ -77,15 +79,9 @@ class RequestSplitter(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """small_talk_intents: learnt from; max_words: a longer part is never small talk; min_request_words: what is
-        left after a greeting must be that long; min_sentence_words: a request before a closing "thanks" must be
-        a question or that long."""
-        return {
-            "small_talk_intents": ["greet", "thank", "goodbye", "how_are_you"],
-            "max_words": 6,
-            "min_request_words": 4,
-            "min_sentence_words": 6,
-        }
+        """small_talk_intents: learnt from; max_words: a longer part is never small talk; min_request_words: a
+        sentence shorter than that is not classified apart."""
+        return {"small_talk_intents": ["greet", "thank", "goodbye", "how_are_you"], "max_words": 6, "min_request_words": 4}
 
     def __init__(
         self,
@@ -158,28 +154,86 @@ class RequestSplitter(GraphComponent):
             return None
         first = small.index(False)
         last = len(small) - 1 - small[::-1].index(False)
-        if len(words_of(doc[parts[first].start : doc[-1].i + 1])) < self._config["min_request_words"]:
-            first = 0  # "bonjour madame, monsieur", "hey, what's up": a greeting, not a request
-        if not self._clear_request(doc[parts[first].start : parts[last].end]):
-            last = len(parts) - 1  # "c'est tout pour moi, au revoir": small talk, not a request
         if first == 0 and last == len(parts) - 1:
             return None
         request = doc[parts[first].start : parts[last].end].text
         aside = " ".join(part.text for part in parts[:first] + parts[last + 1 :])
         return {"request": re.sub(r"^\W+", "", request) or request, "small_talk": aside}
 
-    def _clear_request(self, part: Span) -> bool:
-        """A request that stands on its own once the small talk after it is set aside: a question, a full sentence."""
-        return part.text.rstrip().endswith(("?", ".")) or len(words_of(part)) >= self._config["min_sentence_words"]
+    def sentences_of(self, text: str, language: Optional[str]) -> List[str]:
+        """The sentences of a request that has several, each long enough to be a request of its own."""
+        if not text or len(text) > _MAX_CHARS or text.startswith("/"):
+            return []
+        doc = self._nlp.get(language or "en", self._nlp["en"])(text)
+        sentences = [s.text.strip() for s in doc.sents if len(words_of(s)) >= self._config["min_request_words"]]
+        return sentences if len(sentences) >= 2 else []
 
     def process(self, messages: List[Message]) -> List[Message]:
+        processed = []
         for message in messages:
-            language = (message.get(LANGUAGE_PROPERTY) or {}).get("code")
-            found = self.request_of(message.get(TEXT) or "", language)
-            if found:
-                message.set(TEXT, found["request"])
-                message.set(SMALL_TALK_PROPERTY, found["small_talk"], add_to_output=True)
-        return messages
+            processed.append(message)
+            for text in self.requests_in(message):
+                processed.append(Message(data={TEXT: text, PART_PROPERTY: True}))
+        return processed
+
+    def requests_in(self, message: Message) -> List[str]:
+        """The message without its small talk, and its sentences: each to be classified apart."""
+        text, language = message.get(TEXT) or "", (message.get(LANGUAGE_PROPERTY) or {}).get("code")
+        found = self.request_of(text, language)
+        if found:
+            message.set(SMALL_TALK_PROPERTY, found["small_talk"], add_to_output=True)
+            text = found["request"]
+        requests = ([text] if found else []) + self.sentences_of(text, language)
+        return list(dict.fromkeys(requests))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestChooser(GraphComponent):
+    """Gives a message of several sentences the intent of its clearest sentence, and drops the sentences.
+
+    A whole reading as small talk, out of scope or a miss gives way to a sentence read as a request; a whole
+    reading as another request gives way only when it is not confident and the sentence's is surer. A yes
+    or a no is never replaced: it may answer a pending question."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """confident: a whole reading at least this sure stands; sentence_at_least: the least a sentence's
+        reading must have to replace it."""
+        return {"confident": 0.8, "sentence_at_least": 0.5}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> "RequestChooser":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        wholes: List[Message] = []
+        for message in messages:
+            if not message.get(PART_PROPERTY):
+                wholes.append(message)
+            elif wholes and self.replaces(wholes[-1].get(INTENT) or {}, message.get(INTENT) or {}):
+                wholes[-1].set(INTENT, message.get(INTENT), add_to_output=True)
+                wholes[-1].set(INTENT_RANKING_KEY, message.get(INTENT_RANKING_KEY) or [], add_to_output=True)
+                wholes[-1].set(CHOSEN_PROPERTY, message.get(TEXT), add_to_output=True)
+        return wholes
+
+    def replaces(self, whole: Dict[str, Any], sentence: Dict[str, Any]) -> bool:
+        name, confidence = sentence.get("name"), float(sentence.get("confidence") or 0.0)
+        if name in NOT_REQUESTS or name is None or confidence < self._config["sentence_at_least"]:
+            return False
+        if whole.get("name") in ANSWERS:
+            return False
+        if whole.get("name") in NOT_REQUESTS:
+            return True
+        return float(whole.get("confidence") or 0.0) < min(confidence, self._config["confident"])
+
+
+ANSWERS = {"affirm", "deny"}
+NOT_REQUESTS = {"greet", "goodbye", "thank", "how_are_you", "out_of_scope", "nlu_fallback"} | ANSWERS
