@@ -14,7 +14,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml $(shell find domain data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff clean
+.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff bench-load clean
 
 # A numbered step of the first run (each is skipped when already done).
 STEP = @printf '\n\033[1m%s\033[0m\n'
@@ -97,6 +97,11 @@ bench-retry: setup
 bench-handoff: setup
 	$(PY) -m bench.handoff_bench --database sqlite
 	$(PY) -m bench.handoff_bench --database postgresql
+
+# Turn latency, throughput, CPU and memory under 1-50 concurrent conversations and an open-loop rate, REST and
+# socket.io, against both servers and Rasa's moodbot (bench/out/load.json, load.png; --database postgresql too).
+bench-load: setup $(MODEL)
+	$(PY) -m bench.load_bench
 
 clean:
 	rm -rf models .rasa .run results bench/out

@@ -126,7 +126,7 @@ class ActionClarify(SafeAction):
         topic = follow_up_topic(latest.get("text") or "", ranking, previous_topic(tracker))
         if topic is not None:
             return reread_as(tracker, topic)
-        topics = topics_to_offer(ranking)
+        topics = topics_to_offer(ranking, unsure_of=latest.get("unsure_of"))
         if not topics:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []

@@ -81,7 +81,11 @@ class RequestSplitter(GraphComponent):
     def get_default_config() -> Dict[str, Any]:
         """small_talk_intents: learnt from; max_words: a longer part is never small talk; min_request_words: a
         sentence shorter than that is not classified apart."""
-        return {"small_talk_intents": ["greet", "thank", "goodbye", "how_are_you"], "max_words": 6, "min_request_words": 4}
+        return {
+            "small_talk_intents": ["greet", "thank", "goodbye", "how_are_you"],
+            "max_words": 6,
+            "min_request_words": 4,
+        }
 
     def __init__(
         self,
@@ -100,8 +104,12 @@ class RequestSplitter(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> "RequestSplitter":
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RequestSplitter:
         return cls(config, model_storage, resource)
 
     @classmethod
@@ -112,7 +120,7 @@ class RequestSplitter(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "RequestSplitter":
+    ) -> RequestSplitter:
         try:
             with model_storage.read_from(resource) as folder:
                 learnt = json.loads((folder / _FILE).read_text(encoding="utf-8"))
@@ -209,8 +217,12 @@ class RequestChooser(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> "RequestChooser":
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RequestChooser:
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:

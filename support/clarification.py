@@ -24,10 +24,14 @@ FIRST_AT_LEAST = 0.25  # the likelier topic's confidence, for the question to be
 SECOND_AT_LEAST = 0.12  # the other one's
 
 
-def topics_to_offer(ranking: Sequence[Dict[str, Any]]) -> List[str]:
-    """The two topics the message most likely meant, or [] when the NLU has no real candidates."""
+def topics_to_offer(ranking: Sequence[Dict[str, Any]], unsure_of: Optional[str] = None) -> List[str]:
+    """The two topics the message most likely meant, or [] when the NLU has no real candidates. A topic the
+    NLU was unsure of (`unsure_of`: a dispute read without certainty) is offered first, with the likeliest
+    other one."""
     topics = [entry for entry in ranking if entry.get("name") not in NOT_TOPICS]
     topics.sort(key=lambda entry: entry.get("confidence") or 0.0, reverse=True)
+    if unsure_of is not None:
+        return [unsure_of, *[str(entry["name"]) for entry in topics if entry.get("name") != unsure_of][:1]]
     if len(topics) < 2:
         return []
     first, second = topics[0], topics[1]

@@ -73,3 +73,9 @@ def test_the_previous_topic_is_the_latest_earlier_one_in_the_session() -> None:
     assert previous_topic_of([user("refund_policy"), user("thank"), user("nlu_fallback")]) == "refund_policy"
     assert previous_topic_of([user("refund_policy"), {"event": "session_started"}, user("greet")]) is None
     assert previous_topic_of([user("refund_policy")]) is None  # the message being answered is not "previous"
+
+
+def test_the_topic_the_nlu_was_unsure_of_is_offered_first() -> None:
+    unsure = ranking(("nlu_fallback", 0.86), ("billing_dispute", 0.86), ("subscription_status", 0.11), ("greet", 0.02))
+    assert topics_to_offer(unsure, unsure_of="billing_dispute") == ["billing_dispute", "subscription_status"]
+    assert topics_to_offer(ranking(("billing_dispute", 0.8)), unsure_of="billing_dispute") == ["billing_dispute"]

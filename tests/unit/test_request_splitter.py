@@ -30,7 +30,12 @@ def splitter(tmp_path_factory: pytest.TempPathFactory) -> RequestSplitter:
     [
         ("merci ! et il me reste combien de jours ?", "fr", "et il me reste combien de jours ?", "merci !"),
         ("hi, why did my payment fail?", "en", "why did my payment fail?", "hi,"),
-        ("Bonjour, je voudrais résilier mon abonnement. Merci", "fr", "je voudrais résilier mon abonnement.", "Bonjour, Merci"),
+        (
+            "Bonjour, je voudrais résilier mon abonnement. Merci",
+            "fr",
+            "je voudrais résilier mon abonnement.",
+            "Bonjour, Merci",
+        ),
         ("thanks! and can I get a copy of the invoice", "en", "and can I get a copy of the invoice", "thanks!"),
     ],
 )
@@ -58,7 +63,10 @@ def test_message_without_both_is_left_alone(splitter: RequestSplitter, text: str
 def test_the_request_without_its_small_talk_is_classified_apart(splitter: RequestSplitter) -> None:
     message = Message(data={TEXT: "salut ! pourquoi mon paiement a échoué ?", "language": {"code": "fr"}})
     processed = splitter.process([message])
-    assert [m.get(TEXT) for m in processed] == ["salut ! pourquoi mon paiement a échoué ?", "pourquoi mon paiement a échoué ?"]
+    assert [m.get(TEXT) for m in processed] == [
+        "salut ! pourquoi mon paiement a échoué ?",
+        "pourquoi mon paiement a échoué ?",
+    ]
     assert [bool(m.get(PART_PROPERTY)) for m in processed] == [False, True]
     assert message.get(SMALL_TALK_PROPERTY) == "salut !"
 
