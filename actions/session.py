@@ -17,12 +17,11 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.safety import SafeAction
-from actions.tracker import conversation_language, latest_user_metadata
+from actions.tracker import conversation_language
 from support import i18n
 from support.clarification import follow_up_topic, previous_topic_of, topics_to_offer
-from support.language import choose_language, locale_language
 from support.misunderstanding import OFFER_HUMAN_AFTER, misunderstandings_in_a_row
-from support.settings import check_configuration, product, response_slots
+from support.settings import check_configuration, response_slots
 
 # The clarifying question's buttons: every topic a customer can mean (tests/unit/test_domain.py checks the list).
 TOPIC_KEYS = {
@@ -76,29 +75,6 @@ class ActionSessionStart(SafeAction):
     def recovery_events(self, tracker: Tracker) -> List[EventType]:
         """No new session (it would wake a paused bot and lose the slots): the old one goes on, listening."""
         return [*super().recovery_events(tracker), ActionExecuted("action_listen")]
-
-
-class ActionSetLanguage(SafeAction):
-    """Fills the `language` slot after every user message (custom slot mapping)."""
-
-    def name(self) -> str:
-        return "action_set_language"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        current = tracker.get_slot("language")
-        detected = dict((tracker.latest_message or {}).get("language") or {})
-        # button payloads ("/greet") skip the NLU pipeline: read the channel locale here too
-        detected["locale"] = (
-            detected.get("locale")
-            or locale_language(latest_user_metadata(tracker))
-            or locale_language(tracker.get_slot("session_started_metadata"))
-        )
-        chosen = choose_language(current, detected, product().default_language)
-        return [] if chosen == current else [SlotSet("language", chosen)]
-
-    def recovery_events(self, tracker: Tracker) -> List[EventType]:
-        """Runs on every message, before the answer: the language and a pending question stay as they were."""
-        return []
 
 
 class ActionCountMisunderstanding(SafeAction):

@@ -113,13 +113,6 @@ def test_a_failing_fallback_apologises_instead_of_asking_to_rephrase(monkeypatch
     assert slots_set(result) == {"pending_change": None}
 
 
-def test_a_failing_language_choice_keeps_the_language_and_the_pending_question(monkeypatch) -> None:
-    monkeypatch.setattr("actions.session.choose_language", _unicode_error)
-    result = run("action_set_language", "affirm", slots={"pending_change": "cancel_confirm"})
-    assert responses(result) == [APOLOGY]
-    assert result["events"] == []
-
-
 def test_a_failing_misunderstanding_count_apologises(monkeypatch) -> None:
     monkeypatch.setattr("actions.session.misunderstandings_in_a_row", _bug)
     result = run("action_count_misunderstanding", "out_of_scope")

@@ -35,23 +35,6 @@ def test_session_start_fills_product_facts_and_carries_slots_over() -> None:
     assert (result["events"][-1]["event"], result["events"][-1]["name"]) == ("action", "action_listen")
 
 
-# what the detector measures in "how do I cancel my plan"
-SENTENCE = {"words": 5, "letters": 18, "others": 0, "distinct_letters": 13}
-
-
-def test_set_language_follows_a_clear_switch_and_ignores_neutral_messages() -> None:
-    english = {"code": "en", "confidence": 0.99, **SENTENCE}
-    switch = run("action_set_language", [_user("greet", english)], {"language": "fr"})
-    assert _slots(switch) == {"language": "en"}
-    # the same confidence on what is no sentence (`1' AND sleep(5)#`) keeps the language
-    junk = {"code": "en", "confidence": 0.99, "words": 2, "letters": 8, "others": 6, "distinct_letters": 7}
-    assert _slots(run("action_set_language", [_user("greet", junk)], {"language": "fr"})) == {}
-    neutral = run("action_set_language", [_user("affirm", {"code": None, "confidence": 0.0})], {"language": "fr"})
-    assert _slots(neutral) == {}
-    first = run("action_set_language", [_user("affirm", {"code": None, "locale": "fr"})], {"language": None})
-    assert _slots(first) == {"language": "fr"}
-
-
 def test_misunderstandings_are_counted_in_a_row_only() -> None:
     events = [_user("greet"), _user("out_of_scope"), {"event": "bot"}, _user("nlu_fallback")]
     assert misunderstandings_in_a_row(events) == 2
