@@ -13,17 +13,12 @@ from actions.account import AccountAction, Turn, refused_to_non_admin
 from actions.safety import SafeAction
 from actions.tracker import conversation_language
 from support import i18n
-from support.billing.invoices import InvoiceLine, recent_invoices, send_copies
+from support.billing.invoices import InvoiceLine, recent_invoices, send_copies, status_text
 from support.billing.plans import PlanQuote, paid_plans, plan_named_in
 from support.formatting import locale, number
 from support.settings import product
-from support.vocabulary import Cycle, InvoiceStatus
+from support.vocabulary import Cycle
 
-INVOICE_STATUS_KEYS = {
-    InvoiceStatus.PAID: "invoice.status.paid",
-    InvoiceStatus.OPEN: "invoice.status.open",
-    InvoiceStatus.VOID: "invoice.status.void",
-}
 PLAN_PRICE_KEYS = {Cycle.MONTHLY: "plan.price.monthly", Cycle.YEARLY: "plan.price.yearly"}
 PAYMENT_METHOD_KEYS = {  # every value product.yml's payment_methods may hold (support/settings.py)
     "card": "payment_method.card",
@@ -41,7 +36,7 @@ def invoice_line(turn: Turn, line: InvoiceLine) -> str:
         start=turn.day(line.period_start),
         end=turn.day(line.period_end),
         amount=turn.money(line.amount_minor, line.currency),
-        status=i18n.text(turn.language, INVOICE_STATUS_KEYS[InvoiceStatus(line.status)]),
+        status=status_text(turn.language, line.status),
     )
 
 

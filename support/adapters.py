@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from support.emails.smtp import SmtpSettings, smtp_settings
 from support.helpdesk.transports import Chatwoot, GenericWebhook, Transport
 from support.payments.port import PaymentGateway
 from support.payments.sandbox import SandboxGateway
@@ -37,3 +38,9 @@ def configured_transport() -> Optional[Transport]:
     if mode == "chatwoot":
         return Chatwoot(env.helpdesk_url, env.helpdesk_api_token or "", env.helpdesk_account_id, env.helpdesk_inbox_id)
     return GenericWebhook(env.helpdesk_url, env.helpdesk_secret or "", env.helpdesk_api_token or "")
+
+
+def configured_smtp() -> Optional[SmtpSettings]:
+    """Where the email outbox is delivered (SMTP_URL); None: emails stay queued until it is set."""
+    url = environment().smtp_url
+    return smtp_settings(url) if url else None

@@ -48,6 +48,21 @@ def helpdesk(args: argparse.Namespace) -> int:
     return 0
 
 
+def emails(args: argparse.Namespace) -> int:
+    from support.adapters import configured_smtp
+    from support.clock import now_utc
+    from support.db.engine import engine
+    from support.emails.worker import deliver_due
+
+    logging.basicConfig(level=logging.INFO)
+    smtp = configured_smtp()
+    if smtp is None:
+        print("SMTP_URL is not set: the emails stay queued.", file=sys.stderr)
+        return 1
+    print(deliver_due(engine(), smtp, now_utc()))
+    return 0
+
+
 def token(args: argparse.Namespace) -> int:
     from support.identity import issue_token
 
@@ -81,6 +96,7 @@ COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "demo-data": demo_data,
     "dunning": dunning,
     "helpdesk": helpdesk,
+    "emails": emails,
     "token": token,
 }
 
@@ -95,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("dunning", help="scheduled payment retries and downgrades")
     commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
+    commands.add_parser("emails", help="one delivery pass of the email outbox (SMTP_URL)")
     commands.add_parser("token", help="a signed token for a user").add_argument("email")
     commands.add_parser("check", help="the configuration a server would start with")
     commands.add_parser("scrub-tokens", help="remove customers' tokens from an older conversation store").add_argument(

@@ -167,6 +167,10 @@ class Environment:
     rate_limit_conversation: int  # messages a minute one conversation may send
     rate_limit_client: int  # messages a minute one client (IP address) may send, all conversations together
     redis_url: Optional[str]  # shared rate limits between replicas (else each process counts alone)
+    smtp_url: Optional[str]  # smtp://user:password@host:port (+ ?starttls=1) or smtps://... for the email outbox
+    email_from: Optional[str]  # the From address of customer emails (else no-reply@<portal_domain>)
+    email_max_tries: int  # a message still refused after this many tries is marked failed for good
+    email_retry_seconds: float  # the first retry's delay; it doubles up to an hour
 
     @property
     def is_development(self) -> bool:
@@ -195,6 +199,8 @@ def _environment(values: Tuple[Optional[str], ...]) -> Environment:
     given["max_message_chars"] = int(given["max_message_chars"] or 4000)
     given["rate_limit_conversation"] = int(given["rate_limit_conversation"] or 20)
     given["rate_limit_client"] = int(given["rate_limit_client"] or 120)
+    given["email_max_tries"] = int(given["email_max_tries"] or 8)
+    given["email_retry_seconds"] = float(given["email_retry_seconds"] or 30)
     return Environment(**given)
 
 

@@ -30,9 +30,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from channels.database import in_database
 from channels.web.pages import send_file
-from support.adapters import configured_transport
+from support.adapters import configured_smtp, configured_transport
 from support.clock import now_utc
 from support.db.engine import engine
+from support.emails.worker import deliver_due as deliver_emails
 from support.handoff.desk import (
     TicketError,
     assign,
@@ -94,6 +95,7 @@ def error(code: str, status: int) -> HTTPResponse:
     return response.json({"error": code}, status=status)
 
 
+EMAIL_POLL_SECONDS = 2.0
 TICKET_ERRORS = {"not_found": 404, "resolved": 409, "empty": 400, "too_long": 400}
 
 
@@ -113,6 +115,26 @@ async def start_helpdesk_worker(app: Any, loop: Any) -> None:
             except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
                 logger.exception("helpdesk worker: unexpected error")
             await asyncio.sleep(environment().helpdesk_poll_seconds)
+
+    app.add_task(work())
+
+
+async def start_email_worker(app: Any, loop: Any) -> None:
+    """Delivers the email outbox over SMTP from inside the Rasa server while SMTP_URL is set."""
+    smtp = configured_smtp()
+    if smtp is None:
+        return
+    logger.info("email outbox worker started (%s:%s)", smtp.host, smtp.port)
+
+    async def work() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(deliver_emails, engine(), smtp, now_utc())
+            except SQLAlchemyError as problem:
+                logger.warning("email worker: database unavailable (%s)", type(problem).__name__)
+            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
+                logger.exception("email worker: unexpected error")
+            await asyncio.sleep(EMAIL_POLL_SECONDS)
 
     app.add_task(work())
 
@@ -154,6 +176,7 @@ class AgentConsoleInput(InputChannel):
         bp.add_route(api(self._resolve), "/api/tickets/<reference>/resolve", methods=["POST"])
         bp.add_route(api(self._handback), "/api/tickets/<reference>/handback", methods=["POST"])
         bp.listener("after_server_start")(start_helpdesk_worker)
+        bp.listener("after_server_start")(start_email_worker)
         return bp
 
     # --- plumbing -------------------------------------------------------------------------

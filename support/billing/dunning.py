@@ -69,10 +69,10 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
         return False, False, admin
     first = m.utc(failures[0].attempted_at)
     if now >= first + timedelta(days=product().grace_days):
-        free = free_plan(session)
+        free, former = free_plan(session), subscription.plan.code
         subscription.status, subscription.plan_id, subscription.auto_renew = SubscriptionStatus.FREE, free.id, False
         invoice.status = InvoiceStatus.VOID
-        details = {"invoice": invoice.id, "failed_attempts": len(failures)}
+        details = {"invoice": invoice.id, "failed_attempts": len(failures), "plan": former}
         audit(session, "dunning", subscription.account_id, "subscription.downgraded_after_grace", None, details, now)
         if admin_row is not None:
             queue_email(

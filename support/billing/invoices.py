@@ -11,10 +11,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from support import i18n
 from support.db import models as m
 from support.db.queries import audit, queue_email
+from support.vocabulary import InvoiceStatus
 
 RECENT = 6  # invoices shown in the chat
+STATUS_KEYS = {
+    InvoiceStatus.PAID: "invoice.status.paid",
+    InvoiceStatus.OPEN: "invoice.status.open",
+    InvoiceStatus.VOID: "invoice.status.void",
+}
+
+
+def status_text(language: str, status: str) -> str:
+    """An invoice's status as the customer reads it: paid, unpaid, cancelled."""
+    return i18n.text(language, STATUS_KEYS[InvoiceStatus(status)])
 
 
 @dataclass(frozen=True)

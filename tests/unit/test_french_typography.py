@@ -176,6 +176,20 @@ def test_english_catalogue_has_no_french_typography(where: str, text: str) -> No
     assert not problems, "\n".join(problems)
 
 
+# ---------- the texts: emails ----------
+
+EMAILS = sorted((ROOT / "support" / "emails" / "templates").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", EMAILS, ids=[p.name for p in EMAILS])
+def test_emails_follow_their_language_typography(path: Path) -> None:
+    check = french_problems if path.name.endswith(".fr.txt") else english_problems
+    text = re.sub(r"\{[{%].*?[%}]\}", "", path.read_text(encoding="utf-8"))  # Jinja2 tags are not text
+    text = text.removeprefix("Subject: ")  # the header's name, not French text
+    problems = _report([(path.name, text)], check)
+    assert EMAILS and not problems, "\n".join(problems)
+
+
 # ---------- the texts: web pages ----------
 
 JS_STRING = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`")

@@ -159,6 +159,11 @@ class OutboxEmail(Base):
     payload: Mapped[Dict[str, Any]] = Column(JSON, nullable=False, default=dict)
     idempotency_key: Mapped[str] = Column(String(128), nullable=False)
     sent_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
+    # delivery over SMTP (support/emails/worker.py): queued, sent, or failed for good after the last try
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
+    last_error: Mapped[Optional[str]] = Column(String(255))
+    failed_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
 
 
 class SandboxCharge(Base):
