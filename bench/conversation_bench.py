@@ -34,7 +34,7 @@ from sqlalchemy import select  # noqa: E402
 from support.db import models as m  # noqa: E402
 from support.db.engine import engine_for, session_scope  # noqa: E402
 from support.identity import issue_token  # noqa: E402
-from tests.helpers.server import PG_URL, Assistant, fresh_demo_database, start_assistant  # noqa: E402
+from tests.helpers.server import Assistant, fresh_demo_database, postgres_database, start_assistant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_PORT, ACTIONS_PORT = 15014, 15064
@@ -96,14 +96,7 @@ def normalised(text: str) -> str:
 
 
 def database_url() -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        if not connection.execute(text(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")).first():
-            connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/" + DATABASE
+    return postgres_database(DATABASE)
 
 
 def ticket_reason(url: str, conversation_id: str) -> Optional[str]:

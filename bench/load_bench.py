@@ -60,10 +60,10 @@ from support.db import models as m  # noqa: E402
 from support.db.engine import engine_for, session_scope  # noqa: E402
 from support.identity import issue_token  # noqa: E402
 from tests.helpers.server import (  # noqa: E402
-    PG_URL,
     Assistant,
     add_past_due_customer,
     fresh_demo_database,
+    postgres_database,
     start_assistant,
 )
 
@@ -171,14 +171,7 @@ class ProcessTree:
 def database_url(kind: str, folder: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder / 'load-bench.db'}"
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        if not connection.execute(text(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")).first():
-            connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/" + DATABASE
+    return postgres_database(DATABASE)
 
 
 def pool_size(runs: List[Run], appearances: int, levels: int, seconds: float) -> int:

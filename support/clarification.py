@@ -69,7 +69,7 @@ def follow_up_topic(text: str, ranking: Sequence[Dict[str, Any]], previous: Opti
 
 TOPIC_LOOKBACK = 3  # user messages before this one in which the previous topic is looked for
 PREVIOUS_AT_LEAST = 0.1  # the NLU's confidence in the previous topic, for a follow-up to stay on it
-CONFIDENT_ELSEWHERE = 0.8  # a follow-up read as another topic with less confidence stays on the previous one
+CONFIDENT_ELSEWHERE = 0.5  # a follow-up read as another topic with less confidence stays on the previous one
 NEVER_RE_READ = frozenset({"human_handoff", "bot_challenge", "out_of_scope", "nlu_fallback"})  # a miss: action_clarify
 
 
@@ -103,7 +103,9 @@ def stays_on_previous_topic(
         return False
     if predicted == previous or predicted in NEVER_RE_READ:
         return False
-    confidence = next((e.get("confidence") or 0.0 for e in ranking if e.get("name") == predicted), 0.0)
+    confidence = next((e.get("confidence") for e in ranking if e.get("name") == predicted), None)
+    if confidence is None:  # no reading of the NLU's to weigh (a button payload, a test story)
+        return False
     if confidence < CONFIDENT_ELSEWHERE:
         return True
     if predicted in NOT_TOPICS:  # a confident "and thanks!"

@@ -99,24 +99,31 @@ EMAIL_POLL_SECONDS = 2.0
 TICKET_ERRORS = {"not_found": 404, "resolved": 409, "empty": 400, "too_long": 400}
 
 
+def keep_delivering(app: Any, name: str, deliver: Callable[[], Any], every: float) -> None:
+    """Runs `deliver` (blocking: on a thread) every `every` seconds for as long as the server runs."""
+
+    async def work() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(deliver)
+            except SQLAlchemyError as problem:
+                logger.warning("%s worker: database unavailable (%s)", name, type(problem).__name__)
+            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
+                logger.exception("%s worker: unexpected error", name)
+            await asyncio.sleep(every)
+
+    app.add_task(work())
+
+
 async def start_helpdesk_worker(app: Any, loop: Any) -> None:
     """Delivers the helpdesk outbox from inside the Rasa server while a helpdesk is configured."""
     transport = configured_transport()
     if transport is None:
         return
     logger.info("helpdesk outbox worker started (%s)", type(transport).__name__)
-
-    async def work() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(deliver_due, engine(), transport, now_utc())
-            except SQLAlchemyError as problem:
-                logger.warning("helpdesk worker: database unavailable (%s)", type(problem).__name__)
-            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
-                logger.exception("helpdesk worker: unexpected error")
-            await asyncio.sleep(environment().helpdesk_poll_seconds)
-
-    app.add_task(work())
+    keep_delivering(
+        app, "helpdesk", lambda: deliver_due(engine(), transport, now_utc()), environment().helpdesk_poll_seconds
+    )
 
 
 async def start_email_worker(app: Any, loop: Any) -> None:
@@ -125,18 +132,7 @@ async def start_email_worker(app: Any, loop: Any) -> None:
     if smtp is None:
         return
     logger.info("email outbox worker started (%s:%s)", smtp.host, smtp.port)
-
-    async def work() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(deliver_emails, engine(), smtp, now_utc())
-            except SQLAlchemyError as problem:
-                logger.warning("email worker: database unavailable (%s)", type(problem).__name__)
-            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
-                logger.exception("email worker: unexpected error")
-            await asyncio.sleep(EMAIL_POLL_SECONDS)
-
-    app.add_task(work())
+    keep_delivering(app, "email", lambda: deliver_emails(engine(), smtp, now_utc()), EMAIL_POLL_SECONDS)
 
 
 class AgentConsoleInput(InputChannel):

@@ -175,6 +175,18 @@ def helpdesk_env(receiver: Receiver) -> dict:
     }
 
 
+def postgres_database(name: str) -> str:
+    """The URL of a database of its own on PG_URL's server (a benchmark's), created when missing."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        if not connection.execute(text(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")).first():
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 def migrate(url: str) -> None:
     """An empty database at `url` (PostgreSQL: its public schema dropped first), migrated with Alembic."""
     from alembic import command

@@ -54,6 +54,10 @@ def test_a_confident_other_topic_gives_way_to_the_previous_one_only_in_a_follow_
     vague = ranking(("how_are_you", 0.46), ("subscription_status", 0.21), ("refund_policy", 0.11))
     assert stays_on_previous_topic("and if we'd been on monthly?", "how_are_you", vague, "refund_policy")
     assert stays_on_previous_topic("and storage?", "change_plan", ranking(("change_plan", 0.42)), "free_plan_limits")
+    # a topic of its own read with some confidence is kept ("and how do we move up to the professional plan?")
+    own = ranking(("change_plan", 0.73), ("reactivate_subscription", 0.12))
+    assert not stays_on_previous_topic("and how do we move up to professional?", "change_plan", own, "invoice_request")
+    assert not stays_on_previous_topic("and the invoices?", "invoice_request", [], "refund_policy")  # no ranking
     person = ranking(("human_handoff", 0.5), ("refund_policy", 0.3))
     assert not stays_on_previous_topic("and can I talk to someone?", "human_handoff", person, "refund_policy")
     # once re-read as the previous topic, the message is that topic: never re-read again

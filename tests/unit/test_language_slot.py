@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional
 
 import pytest
@@ -31,7 +32,9 @@ def _extract(language: Optional[str], detected: Dict[str, Any], metadata: Option
     tracker = DialogueStateTracker.from_events("someone", events, slots=DOMAIN.slots)
     nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
     run = ActionExtractSlots(None).run(CollectingOutputChannel(), nlg, tracker, DOMAIN)
-    return [e.value for e in asyncio.run(run) if isinstance(e, SlotSet) and e.key == "language"]
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever an earlier test left in this thread
+        events = thread.submit(asyncio.run, run).result()
+    return [e.value for e in events if isinstance(e, SlotSet) and e.key == "language"]
 
 
 def test_a_clear_sentence_in_the_other_language_switches() -> None:
