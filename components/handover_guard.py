@@ -10,37 +10,23 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
+
+from components.stateless import StatelessComponent
 
 UNSURE_PROPERTY = "unsure_of"
 FALLBACK = "nlu_fallback"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class HandoverGuard(GraphComponent):
+class HandoverGuard(StatelessComponent):
     """Turns an unsure reading as a request that opens a ticket into a miss that names it."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {"intents": ["billing_dispute", "privacy_request"], "at_least": 0.9}
-
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> HandoverGuard:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,9 +28,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from components.language_detector import LANGUAGE_PROPERTY
+from components.stateless import StatelessComponent
 
 SMALL_TALK_PROPERTY = "small_talk"
 PART_PROPERTY = "request_part"  # set on the extra per-sentence messages
@@ -52,6 +53,11 @@ def _pipelines() -> Dict[str, Language]:
 def words_of(tokens: Iterable[Any]) -> List[str]:
     """The lower-cased words of a span, punctuation left out."""
     return [token.lower_ for token in tokens if not (token.is_punct or token.is_space)]
+
+
+def _request_text(request: Span) -> str:
+    """The request's text without the punctuation it may start with."""
+    return re.sub(r"^\W+", "", request.text) or request.text
 
 
 def parts_of(sentences: Iterable[Span]) -> List[Span]:
@@ -151,11 +157,14 @@ class RequestSplitter(GraphComponent):
             return False
         return " ".join(words) in self._phrases or all(word in self._words for word in words)
 
-    def request_of(self, text: str, language: Optional[str]) -> Optional[Dict[str, str]]:
-        """The request and the small talk around it, or None when there is nothing to set aside."""
+    def _doc(self, text: str, language: Optional[str]) -> Optional[Doc]:
+        """The message parsed once by spaCy, or None when it is not worth cutting (empty, long, a payload)."""
         if not text or len(text) > _MAX_CHARS or text.startswith("/"):
             return None
-        doc = self._nlp.get(language or "en", self._nlp["en"])(text)
+        return self._nlp.get(language or "en", self._nlp["en"])(text)
+
+    def _split(self, doc: Doc) -> Optional[Tuple[Span, str]]:
+        """The request and the small talk around it, or None when there is nothing to set aside."""
         parts = parts_of(doc.sents)
         small = [self.is_small_talk(words_of(part)) for part in parts]
         if all(small) or not any(small):
@@ -164,17 +173,26 @@ class RequestSplitter(GraphComponent):
         last = len(small) - 1 - small[::-1].index(False)
         if first == 0 and last == len(parts) - 1:
             return None
-        request = doc[parts[first].start : parts[last].end].text
         aside = " ".join(part.text for part in parts[:first] + parts[last + 1 :])
-        return {"request": re.sub(r"^\W+", "", request) or request, "small_talk": aside}
+        return doc[parts[first].start : parts[last].end], aside
+
+    def _sentences(self, span: Span) -> List[str]:
+        """The sentences of a request that has several, each long enough to be a request of its own."""
+        doc = span.doc
+        clipped = [doc[max(s.start, span.start) : min(s.end, span.end)] for s in span.sents]
+        sentences = [s.text.strip() for s in clipped if len(words_of(s)) >= self._config["min_request_words"]]
+        return sentences if len(sentences) >= 2 else []
+
+    def request_of(self, text: str, language: Optional[str]) -> Optional[Dict[str, str]]:
+        """The request and the small talk around it, or None when there is nothing to set aside."""
+        doc = self._doc(text, language)
+        found = self._split(doc) if doc is not None else None
+        return {"request": _request_text(found[0]), "small_talk": found[1]} if found else None
 
     def sentences_of(self, text: str, language: Optional[str]) -> List[str]:
-        """The sentences of a request that has several, each long enough to be a request of its own."""
-        if not text or len(text) > _MAX_CHARS or text.startswith("/"):
-            return []
-        doc = self._nlp.get(language or "en", self._nlp["en"])(text)
-        sentences = [s.text.strip() for s in doc.sents if len(words_of(s)) >= self._config["min_request_words"]]
-        return sentences if len(sentences) >= 2 else []
+        """The sentences of a message that has several, each long enough to be a request of its own."""
+        doc = self._doc(text, language)
+        return self._sentences(doc[:]) if doc is not None else []
 
     def process(self, messages: List[Message]) -> List[Message]:
         processed = []
@@ -185,21 +203,23 @@ class RequestSplitter(GraphComponent):
         return processed
 
     def requests_in(self, message: Message) -> List[str]:
-        """The message without its small talk, and its sentences: each to be classified apart."""
-        text, language = message.get(TEXT) or "", (message.get(LANGUAGE_PROPERTY) or {}).get("code")
-        found = self.request_of(text, language)
-        if found:
-            message.set(SMALL_TALK_PROPERTY, found["small_talk"], add_to_output=True)
-            text = found["request"]
-        requests = ([text] if found else []) + self.sentences_of(text, language)
-        return list(dict.fromkeys(requests))
+        """The message without its small talk, and its sentences: each to be classified apart (one parse)."""
+        doc = self._doc(message.get(TEXT) or "", (message.get(LANGUAGE_PROPERTY) or {}).get("code"))
+        if doc is None:
+            return []
+        found = self._split(doc)
+        if found is None:
+            return self._sentences(doc[:])
+        request, aside = found
+        message.set(SMALL_TALK_PROPERTY, aside, add_to_output=True)
+        return list(dict.fromkeys([_request_text(request), *self._sentences(request)]))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RequestChooser(GraphComponent):
+class RequestChooser(StatelessComponent):
     """Gives a message of several sentences the intent of its clearest sentence, and drops the sentences.
 
     A whole reading as small talk, out of scope or a miss gives way to a sentence read as a request; a whole
@@ -211,19 +231,6 @@ class RequestChooser(GraphComponent):
         """confident: a whole reading at least this sure stands; sentence_at_least: the least a sentence's
         reading must have to replace it."""
         return {"confident": 0.8, "sentence_at_least": 0.5}
-
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RequestChooser:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         wholes: List[Message] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 def demo_data(args: argparse.Namespace) -> int:
@@ -33,34 +33,33 @@ def dunning(args: argparse.Namespace) -> int:
     return 0
 
 
-def helpdesk(args: argparse.Namespace) -> int:
-    from support.adapters import configured_transport
+def _one_pass(target: Optional[Any], deliver: Callable[..., Any], unset: str) -> int:
+    """One delivery pass of an outbox to `target` (a helpdesk transport, an SMTP server); 1 when there is none."""
     from support.clock import now_utc
     from support.db.engine import engine
-    from support.helpdesk.worker import deliver_due
 
     logging.basicConfig(level=logging.INFO)
-    transport = configured_transport()
-    if transport is None:
-        print("HELPDESK_MODE is off or HELPDESK_URL is not set: nothing to deliver to.", file=sys.stderr)
+    if target is None:
+        print(unset, file=sys.stderr)
         return 1
-    print(deliver_due(engine(), transport, now_utc()))
+    print(deliver(engine(), target, now_utc()))
     return 0
+
+
+def helpdesk(args: argparse.Namespace) -> int:
+    from support.adapters import configured_transport
+    from support.helpdesk.worker import deliver_due
+
+    return _one_pass(
+        configured_transport(), deliver_due, "HELPDESK_MODE is off or HELPDESK_URL is not set: nothing to deliver to."
+    )
 
 
 def emails(args: argparse.Namespace) -> int:
     from support.adapters import configured_smtp
-    from support.clock import now_utc
-    from support.db.engine import engine
     from support.emails.worker import deliver_due
 
-    logging.basicConfig(level=logging.INFO)
-    smtp = configured_smtp()
-    if smtp is None:
-        print("SMTP_URL is not set: the emails stay queued.", file=sys.stderr)
-        return 1
-    print(deliver_due(engine(), smtp, now_utc()))
-    return 0
+    return _one_pass(configured_smtp(), deliver_due, "SMTP_URL is not set: the emails stay queued.")
 
 
 def token(args: argparse.Namespace) -> int:
