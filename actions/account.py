@@ -41,7 +41,14 @@ from support.identity import verified_email
 from support.settings import product
 from support.vocabulary import Edition, SubscriptionStatus
 
-PENDING_STEPS = ("cancel_offer", "cancel_confirm", "downgrade_confirm", "retry_confirm", "reactivate_confirm")
+PENDING_STEPS = (
+    "cancel_offer",
+    "cancel_confirm",
+    "downgrade_confirm",
+    "retry_confirm",
+    "reactivate_confirm",
+    "email_resend_confirm",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +105,7 @@ class AccountAction(SafeAction):
     def anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         dispatcher.utter_message(response=f"utter_{self.intent}")
         dispatcher.utter_message(response="utter_sign_in_for_account")
-        return _pending(None)
+        return pending(None)
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         email = verified_email(latest_user_metadata(tracker), tracker.sender_id)
@@ -109,7 +116,7 @@ class AccountAction(SafeAction):
                 view = account_view(session, email)
                 if view is None:
                     dispatcher.utter_message(response="utter_account_not_found")
-                    return _pending(None)
+                    return pending(None)
                 turn = Turn(view, conversation_language(tracker), now_utc(), tracker.sender_id, session)
                 events = self.answer(turn, tracker)
             if turn.after_commit is not None:
@@ -117,7 +124,7 @@ class AccountAction(SafeAction):
         except SQLAlchemyError as error:
             logger.warning("database unavailable in %s: %s", self.name(), type(error).__name__)
             dispatcher.utter_message(response="utter_database_unavailable")
-            return _pending(None)
+            return pending(None)
         for response, params in turn.replies:
             dispatcher.utter_message(response=response, **params)
         return events
@@ -270,7 +277,7 @@ def _refusal(turn: Turn) -> bool:
     return True
 
 
-def _pending(step: Optional[str]) -> List[EventType]:
+def pending(step: Optional[str]) -> List[EventType]:
     """The question now waiting for the customer's yes or no (None: no question)."""
     return [SlotSet("pending_change", step)]
 
@@ -287,7 +294,7 @@ class ActionCancelSubscription(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         if _refusal(turn):
-            return _pending(None)
+            return pending(None)
         turn.say(
             "utter_cancel_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date), **turn.free_limits()
         )
@@ -298,9 +305,9 @@ def ask_cancel_offer_or_confirmation(turn: Turn) -> List[EventType]:
     """The retention offer comes once; a customer who already took it goes straight to the confirmation."""
     if not turn.view.discount_percent:
         turn.say("utter_retention_offer", **_offer_params())
-        return _pending("cancel_offer")
+        return pending("cancel_offer")
     turn.say("utter_confirm_cancel", plan=turn.view.plan_name, portal=turn.view.portal, date=turn.day(turn.change_date))
-    return _pending("cancel_confirm")
+    return pending("cancel_confirm")
 
 
 class ActionDowngradeFreePlan(AccountAction):
@@ -308,12 +315,12 @@ class ActionDowngradeFreePlan(AccountAction):
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         if _refusal(turn):
-            return _pending(None)
+            return pending(None)
         turn.say(
             "utter_downgrade_preview", plan=turn.view.plan_name, date=turn.day(turn.change_date), **turn.free_limits()
         )
         turn.say("utter_confirm_downgrade", portal=turn.view.portal, date=turn.day(turn.change_date))
-        return _pending("downgrade_confirm")
+        return pending("downgrade_confirm")
 
 
 class ActionReactivateSubscription(AccountAction):
@@ -324,15 +331,15 @@ class ActionReactivateSubscription(AccountAction):
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         view = turn.view
         if refused_to_non_admin(turn):
-            return _pending(None)
+            return pending(None)
         if view.status in (SubscriptionStatus.FREE, SubscriptionStatus.CANCELED):
             turn.say("utter_reactivate_free", portal=view.portal)
         elif not view.cancel_at_period_end:
             turn.say("utter_reactivate_not_needed", plan=view.plan_name, date=turn.day(view.period_end))
         else:
             turn.say("utter_confirm_reactivate", plan=view.plan_name, date=turn.day(turn.change_date))
-            return _pending("reactivate_confirm")
-        return _pending(None)
+            return pending("reactivate_confirm")
+        return pending(None)
 
 
 def keep_now(turn: Turn) -> None:
@@ -364,8 +371,8 @@ class ActionRetryPayment(AccountAction):
             turn.say("utter_retry_card_expired", card=turn.card)
         else:
             turn.say("utter_retry_confirm", amount=turn.money(view.price_minor), card=turn.card)
-            return _pending("retry_confirm")
-        return _pending(None)
+            return pending("retry_confirm")
+        return pending(None)
 
 
 RETRY_REPLIES = {
@@ -409,12 +416,12 @@ class ActionAnswerPending(AccountAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.get_slot("pending_change") not in PENDING_STEPS:  # nothing was asked: a plain yes or no
             dispatcher.utter_message(response="utter_anything_else")
-            return _pending(None)
+            return pending(None)
         return await super().act(dispatcher, tracker, domain)
 
     def anonymous(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         dispatcher.utter_message(response="utter_sign_in_for_account")
-        return _pending(None)
+        return pending(None)
 
     def answer(self, turn: Turn, tracker: Tracker) -> List[EventType]:
         step = tracker.get_slot("pending_change")
@@ -423,16 +430,24 @@ class ActionAnswerPending(AccountAction):
         if step == "cancel_offer" and agreed:
             accept_retention_offer(turn.session, view.email, turn.conversation_id, turn.now)
             turn.say("utter_offer_accepted", **_offer_params())
-            return _pending(None)
+            return pending(None)
         if step == "cancel_offer":
             turn.say("utter_confirm_cancel", plan=view.plan_name, portal=view.portal, date=turn.day(turn.change_date))
-            return _pending("cancel_confirm")
+            return pending("cancel_confirm")
         if step == "retry_confirm" and agreed:
             turn.after_commit = retry_now
-            return _pending(None)
+            return pending(None)
         if step == "reactivate_confirm" and agreed:
             keep_now(turn)
-            return _pending(None)
+            return pending(None)
+        if step == "email_resend_confirm":
+            if agreed:
+                from actions.emails import resend_now  # here: actions/emails.py imports this module
+
+                resend_now(turn, tracker.get_slot("email_to_resend"))
+            else:
+                turn.say("utter_anything_else")
+            return [*pending(None), SlotSet("email_to_resend", None)]
         if step in ("cancel_confirm", "downgrade_confirm") and agreed:
             kind = CANCEL if step == "cancel_confirm" else DOWNGRADE
             outcome = schedule_end(turn.session, view.email, kind, turn.conversation_id, turn.language, turn.now)
@@ -448,6 +463,6 @@ class ActionAnswerPending(AccountAction):
                 turn.say("utter_only_admin_can", portal=view.portal, admin_email=outcome.admin_email)
             else:
                 turn.say("utter_already_canceled", plan=view.plan_name, date=turn.day(outcome.effective))
-            return _pending(None)
+            return pending(None)
         turn.say("utter_change_kept")
-        return _pending(None)
+        return pending(None)

@@ -43,6 +43,7 @@ TOPIC_KEYS = {
     "subscription_status": "topic.subscription_status",
     "cancellation_confirmation": "topic.cancellation_confirmation",
     "invoice_request": "topic.invoice_request",
+    "email_status": "topic.email_status",
     "billing_dispute": "topic.billing_dispute",
     "change_plan": "topic.change_plan",
     "payment_methods": "topic.payment_methods",

@@ -64,6 +64,16 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
+# Development: emails go to a local mail catcher (aiosmtpd's Maildir handler), shown on the demo page's mailbox.
+if [ "${APP_ENV:-}" = "development" ] && [ -z "${SMTP_URL:-}" ]; then
+  MAIL_PORT=${MAIL_PORT:-$((RASA_PORT + 20))}
+  export DEV_MAILBOX=${DEV_MAILBOX:-$RUN_DIR/mail-$RASA_PORT}
+  export SMTP_URL=smtp://127.0.0.1:$MAIL_PORT
+  port_busy "$MAIL_PORT" && { echo "Port $MAIL_PORT (the mail catcher) is in use; set MAIL_PORT." >&2; exit 1; }
+  .venv/bin/python -m aiosmtpd -n -l "127.0.0.1:$MAIL_PORT" -c aiosmtpd.handlers.Mailbox "$DEV_MAILBOX" \
+    >"$LOG_DIR/mail-$MAIL_PORT.log" 2>&1 &
+  pids+=($!)
+fi
 .venv/bin/python -m actions.server --port "$ACTIONS_PORT" \
   >"$LOG_DIR/actions-$ACTIONS_PORT.log" 2>&1 &
 pids+=($!)
@@ -85,11 +95,19 @@ for _ in $(seq 1 240); do
 done
 curl -fs "http://127.0.0.1:$RASA_PORT/" >/dev/null || { echo "The Rasa server did not start; see $LOG_DIR/." >&2; exit 1; }
 
+if [ -n "${DEV_MAILBOX:-}" ]; then
+  EMAILS_INFO="the demo page's mailbox (development mail catcher on ${SMTP_URL#smtp://}, Maildir $DEV_MAILBOX)"
+elif [ -n "${SMTP_URL:-}" ]; then
+  EMAILS_INFO="sent through SMTP_URL"
+else
+  EMAILS_INFO="kept in the outbox until SMTP_URL is set"
+fi
 cat <<INFO
 
 The assistant is ready.
   Chat widget demo:   http://localhost:$RASA_PORT/chat/   (pick a demo user in "Sign in as")
   Agent console:      http://localhost:$RASA_PORT/agent/  (AGENT_CREDENTIALS; development: agent / agent-dev-password)
+  Emails:             $EMAILS_INFO
   Talk to it (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                         -d '{"sender": "me", "message": "Pourquoi mon paiement a échoué ?", "metadata": {"locale": "fr-FR"}}'
   Socket.io:          ws://localhost:$RASA_PORT/socket.io (auth {token, locale}; events user_uttered / bot_uttered)

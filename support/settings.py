@@ -156,6 +156,8 @@ class Environment:
     helpdesk_inbox_id: str
     helpdesk_poll_seconds: float  # how often the Rasa server's worker delivers the outbox
     helpdesk_retry_seconds: float  # the first retry's delay; it doubles up to ten minutes
+    helpdesk_webhook_token: Optional[str]  # the secret in Chatwoot's webhook URL (/agent/helpdesk/chatwoot/<token>)
+    helpdesk_webhook_secret: Optional[str]  # Chatwoot's webhook secret: its X-Chatwoot-Signature is then required
     agent_credentials: Optional[str]  # "name:password,..." for the agent console
     chat_session_secret: Optional[str]  # signs the widget's anonymous sessions (else the JWT secret)
     refuse_db_on_event_loop: bool  # set by scripts/run.sh for the Rasa server
@@ -171,6 +173,7 @@ class Environment:
     email_from: Optional[str]  # the From address of customer emails (else no-reply@<portal_domain>)
     email_max_tries: int  # a message still refused after this many tries is marked failed for good
     email_retry_seconds: float  # the first retry's delay; it doubles up to an hour
+    dev_mailbox: Optional[str]  # development: the mail catcher's Maildir, shown on the demo page (make run sets it)
 
     @property
     def is_development(self) -> bool:

@@ -15,19 +15,14 @@ import hmac
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-from rasa.core.actions.action import create_bot_utterance
-from rasa.core.channels.channel import (
-    CollectingOutputChannel,
-    InputChannel,
-    OutputChannel,
-    UserMessage,
-)
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from channels.agent.conversation import resume, tell_customer
+from channels.agent.helpdesk_webhook import add_helpdesk_routes
 from channels.database import in_database
 from channels.web.pages import send_file
 from support.adapters import configured_smtp, configured_transport
@@ -57,7 +52,6 @@ CONSOLE_FILES = {
     "console.css": (WEB_DIR / "console.css", "text/css"),
 }
 DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
-RESUME_RESPONSES = {"resolved": "utter_handoff_resolved", "handed_back": "utter_handoff_handed_back"}
 
 
 def parse_credentials(text: str) -> Dict[str, str]:
@@ -171,6 +165,7 @@ class AgentConsoleInput(InputChannel):
         bp.add_route(api(self._reply), "/api/tickets/<reference>/reply", methods=["POST"])
         bp.add_route(api(self._resolve), "/api/tickets/<reference>/resolve", methods=["POST"])
         bp.add_route(api(self._handback), "/api/tickets/<reference>/handback", methods=["POST"])
+        add_helpdesk_routes(bp)
         bp.listener("after_server_start")(start_helpdesk_worker)
         bp.listener("after_server_start")(start_email_worker)
         return bp
@@ -219,7 +214,7 @@ class AgentConsoleInput(InputChannel):
             return {"message": message_data(message), "conversation": message.ticket.conversation_id}
 
         saved = await in_database(save)
-        delivered = await self._tell_customer(request, saved["conversation"], saved["message"]["text"], agent)
+        delivered = await tell_customer(request.app, saved["conversation"], saved["message"]["text"], agent)
         return response.json({"message": saved["message"], "delivered": delivered})
 
     async def _resolve(self, request: Request, agent: str, reference: str) -> HTTPResponse:
@@ -241,58 +236,7 @@ class AgentConsoleInput(InputChannel):
             return {**ticket_row(session, ticket, now), "conversation_id": ticket.conversation_id, "repeated": repeated}
 
         row = await in_database(save)
-        resumed = await self._resume(request, row["conversation_id"], RESUME_RESPONSES[resolution], row["reference"])
+        resumed = await resume(request.app, row["conversation_id"], resolution, row["reference"])
         if row.pop("repeated") and not resumed:
             return error("resolved", 409)
         return response.json({"ticket": row})
-
-    # --- the customer's conversation ------------------------------------------------------
-
-    @staticmethod
-    def _output_channel(request: Request, channel_name: Optional[str]) -> OutputChannel:
-        for channel in getattr(request.app.ctx, "input_channels", None) or []:
-            if channel.name() == channel_name:
-                output = channel.get_output_channel()
-                if output is not None:
-                    return output
-        return CollectingOutputChannel()  # REST has no way to push: the reply stays in the conversation
-
-    async def _tell_customer(self, request: Request, conversation: str, text: str, agent: str) -> bool:
-        """Sends the agent's words on the customer's channel and keeps them in the conversation."""
-        rasa_agent = request.app.ctx.agent
-        async with rasa_agent.lock_store.lock(conversation):
-            tracker = await rasa_agent.processor.get_tracker(conversation)
-            output = self._output_channel(request, tracker.get_latest_input_channel())
-            send_as_agent = getattr(output, "send_agent_message", None)  # our channels: says whether it went out
-            try:
-                delivered = bool(send_as_agent and await send_as_agent(conversation, text, agent))
-            except Exception as problem:  # noqa: BLE001 - a messenger API that is down must not lose the reply
-                logger.warning("agent reply not pushed to %s: %s", conversation, problem)
-                delivered = False
-            tracker.update(BotUttered(text, metadata={"agent": agent}))
-            await rasa_agent.processor.save_tracker(tracker)
-        return delivered
-
-    async def _resume(self, request: Request, conversation: str, response_name: str, reference: str) -> bool:
-        """The bot takes the conversation again and says so, in the customer's language (False: not paused)."""
-        rasa_agent = request.app.ctx.agent
-        async with rasa_agent.lock_store.lock(conversation):
-            tracker = await rasa_agent.processor.get_tracker(conversation)
-            if not tracker.is_paused():
-                return False
-            tracker.update(ConversationResumed())
-            output = self._output_channel(request, tracker.get_latest_input_channel())
-            message = await rasa_agent.processor.nlg.generate(
-                response_name, tracker, output.name(), reference=reference
-            )
-            if message:
-                message["utter_action"] = response_name
-                try:
-                    await output.send_response(conversation, dict(message))
-                except Exception as problem:  # noqa: BLE001 - the bot is resumed even if the push fails
-                    logger.warning("resume message not pushed to %s: %s", conversation, problem)
-                tracker.update(ActionExecuted(response_name))
-                tracker.update(create_bot_utterance(dict(message)))
-            tracker.update(ActionExecuted("action_listen"))
-            await rasa_agent.processor.save_tracker(tracker)
-        return True

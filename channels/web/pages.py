@@ -3,6 +3,8 @@ its demo sign-in (/demo/users, /demo/token), which exist only outside production
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -12,8 +14,9 @@ from sanic.response import HTTPResponse
 
 from channels.database import in_database
 from support.demo_data import demo_users
-from support.identity import issue_token
-from support.settings import ROOT, check_configuration, is_production
+from support.emails.dev_mailbox import messages_to
+from support.identity import issue_token, verified_token
+from support.settings import ROOT, check_configuration, environment, is_production
 
 WEB = ROOT / "web"
 WIDGET_FILES = {
@@ -104,5 +107,18 @@ class WebPagesInput(InputChannel):
             if email not in {user["email"] for user in await in_database(demo_users)}:
                 return response.json({"error": "unknown_user"}, status=404)
             return response.json({"token": issue_token(email, minutes=DEMO_TOKEN_MINUTES)})
+
+        @bp.route("/demo/mailbox", methods=["GET"])
+        async def mailbox(request: Request) -> HTTPResponse:
+            """What the development mail catcher received for the signed-in demo user (Bearer token)."""
+            directory = environment().dev_mailbox
+            if is_production() or not directory:
+                return response.json({"error": "not_found"}, status=404)
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            customer = verified_token(token.strip()) if scheme.lower() == "bearer" else None
+            if customer is None:
+                return response.json({"error": "unauthorized"}, status=401)
+            found = await asyncio.to_thread(messages_to, Path(directory), customer.email)
+            return response.json({"address": customer.email, "messages": found})
 
         return bp

@@ -76,7 +76,14 @@ def _downgrade_if_grace_over(session: Session, subscription_id: int, now: dateti
         audit(session, "dunning", subscription.account_id, "subscription.downgraded_after_grace", None, details, now)
         if admin_row is not None:
             queue_email(
-                session, admin, "downgraded_to_free", admin_row.language, details, f"downgrade-{invoice.id}", now
+                session,
+                subscription.account_id,
+                admin,
+                "downgraded_to_free",
+                admin_row.language,
+                details,
+                f"downgrade-{invoice.id}",
+                now,
             )
         return True, False, admin
     done = sum(1 for a in attempts if a.triggered_by == TriggeredBy.DUNNING)

@@ -104,7 +104,7 @@ def send_copies(
     payload = {"invoice_ids": [line.id for line in invoices], "requested_by": requester}
     try:
         with session.begin_nested():  # a savepoint: the duplicate is refused without undoing the rest
-            queue_email(session, to, "invoice_copies", language, payload, key, now)
+            queue_email(session, account_id, to, "invoice_copies", language, payload, key, now)
     except IntegrityError:
         return False
     audit(session, requester, account_id, "invoices.copy_sent", conversation_id, payload, now)

@@ -169,6 +169,7 @@ def finish_attempt(
     if admin is not None:
         queue_email(
             session,
+            invoice.account_id,
             admin.email,
             "payment_receipt",
             language or admin.language,

@@ -68,6 +68,7 @@ def schedule_end(
     audit(session, user.email, user.account_id, f"subscription.{kind}", conversation_id, details, now)
     queue_email(
         session,
+        user.account_id,
         user.email,
         f"{kind}_confirmation",
         language,
@@ -124,6 +125,7 @@ def keep_subscription(
     audit(session, user.email, user.account_id, "subscription.reactivate", conversation_id, details, now)
     queue_email(
         session,
+        user.account_id,
         user.email,
         "reactivation_confirmation",
         language,

@@ -96,11 +96,26 @@ def audit(
 
 
 def queue_email(
-    session: Session, to: str, template: str, language: str, payload: dict, key: str, now: datetime
+    session: Session,
+    account_id: int,
+    to: str,
+    template: str,
+    language: str,
+    payload: dict,
+    key: str,
+    now: datetime,
+    resend_of: Optional[int] = None,
 ) -> None:
-    """An email for the outbox; `key` is unique, so the same email is never queued twice."""
+    """An email about `account_id` for the outbox; `key` is unique, so the same email is never queued twice."""
     session.add(
         m.OutboxEmail(
-            created_at=now, to_email=to, template=template, language=language, payload=payload, idempotency_key=key
+            created_at=now,
+            account_id=account_id,
+            to_email=to,
+            template=template,
+            language=language,
+            payload=payload,
+            idempotency_key=key,
+            resend_of=resend_of,
         )
     )

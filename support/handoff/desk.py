@@ -75,15 +75,18 @@ def assign(session: Session, reference: str, agent: str, now: datetime) -> m.Tic
     return ticket
 
 
-def record_reply(session: Session, reference: str, agent: str, text: str, now: datetime) -> m.TicketMessage:
-    """The agent's reply in the transcript; the ticket becomes theirs if nobody had it."""
+def record_reply(
+    session: Session, reference: str, agent: str, text: str, now: datetime, after_resolved: bool = False
+) -> m.TicketMessage:
+    """The agent's reply in the transcript; the ticket becomes theirs if nobody had it. `after_resolved`: a
+    helpdesk's reply that arrives after its own "resolved" event (webhooks may come out of order) still counts."""
     text = (text or "").strip()
     if not text:
         raise TicketError("empty")
     if len(text) > MAX_TEXT:
         raise TicketError("too_long")
     ticket = find(session, reference, lock=True)
-    if ticket.status == TicketStatus.RESOLVED:
+    if ticket.status == TicketStatus.RESOLVED and not after_resolved:
         raise TicketError("resolved")
     if ticket.status == TicketStatus.OPEN:
         ticket.status, ticket.assigned_to = TicketStatus.ASSIGNED, agent

@@ -96,3 +96,15 @@ def reply_expectation(now: datetime, language: str) -> Dict[str, Any]:
         "next_opening": describe_opening(opening, hours, language),
         "wait_minutes": i18n.plural(language, "handoff.wait_minutes", product().expected_wait_minutes),
     }
+
+
+def describe_moment(value: datetime, language: str) -> Dict[str, str]:
+    """A past moment in the support's time zone: {"date": "29 novembre 2026", "time": "15 h 05 (heure de Paris)"}."""
+    hours = support_hours()
+    local = value.astimezone(hours.zone)
+    city = get_timezone_location(hours.zone.key, locale=locale(language), return_city=True)
+    zone = i18n.text(language, "hours.local_time", city=city)
+    return {
+        "date": format_date(local.date(), "long", locale=locale(language)),
+        "time": f"{clock(local.time(), language)} ({zone})",
+    }

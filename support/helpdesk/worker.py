@@ -84,6 +84,10 @@ def _finish(engine: Engine, job: Job, now: datetime, error: Optional[str]) -> No
     with session_scope(engine) as session:
         row = session.get(m.HelpdeskDelivery, job.id)
         row.progress = job.progress
+        conversation = job.progress.get("conversation_id")
+        ticket = session.get(m.Ticket, row.ticket_id)
+        if conversation and ticket is not None and ticket.helpdesk_conversation_id is None:
+            ticket.helpdesk_conversation_id = str(conversation)  # the helpdesk's replies find the ticket by it
         if error is None:
             row.delivered_at, row.last_error = now, None
         else:

@@ -100,7 +100,7 @@ def test_a_failing_handoff_apologises_and_does_not_pause(monkeypatch, failure) -
 
 def test_what_an_action_said_before_failing_is_not_sent(monkeypatch) -> None:
     """The general answer and the invitation to sign in were said; then it failed: only the apology goes."""
-    monkeypatch.setattr("actions.account._pending", _bug)
+    monkeypatch.setattr("actions.account.pending", _bug)
     result = run("action_renewal_failed", "renewal_failed")
     assert responses(result) == [APOLOGY]
     assert slots_set(result) == {"pending_change": None}

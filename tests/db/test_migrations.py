@@ -46,6 +46,7 @@ def test_every_model_is_registered_in_one_metadata() -> None:
         "tickets",
         "ticket_messages",
         "helpdesk_deliveries",
+        "helpdesk_inbound_events",
         "messenger_link_codes",
         "messenger_links",
         "messenger_link_attempts",

@@ -41,6 +41,8 @@ BENIGN = re.compile(
     r"|rasa\.server +- User is not authenticated\."
 )
 HELPDESK_SECRET = "test-helpdesk-secret"
+CHATWOOT_WEBHOOK_TOKEN = "test-chatwoot-webhook-token"
+CHATWOOT_WEBHOOK_SECRET = "test-chatwoot-webhook-secret"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -170,6 +172,8 @@ def helpdesk_env(receiver: Receiver) -> dict:
         "HELPDESK_MODE": "generic",
         "HELPDESK_URL": f"{receiver.url}/hook",
         "HELPDESK_SECRET": HELPDESK_SECRET,
+        "HELPDESK_WEBHOOK_TOKEN": CHATWOOT_WEBHOOK_TOKEN,
+        "HELPDESK_WEBHOOK_SECRET": CHATWOOT_WEBHOOK_SECRET,
         "HELPDESK_POLL_SECONDS": "0.3",
         "HELPDESK_RETRY_SECONDS": "0.2",
     }

@@ -44,6 +44,7 @@ CONTRACT = [
     "change_plan",
     "payment_methods",
     "privacy_request",
+    "email_status",
 ]
 DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
 

@@ -16,7 +16,9 @@
       getCode: "Obtenir un code", codeIs: "Envoyez au bot\u00a0: lier {code} (valable {minutes}\u00a0min, une seule fois)",
       codeFailed: "Impossible d'obtenir un code pour le moment.", guest: "Non connecté", usersFailed: "Impossible de charger les comptes de démo.",
       tokenFailed: "Impossible d'obtenir un jeton pour ce compte\u00a0: le chat reste anonyme.",
-      expired: "Le chat a refusé le jeton (expiré\u202f?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf."
+      expired: "Le chat a refusé le jeton (expiré\u202f?)\u00a0: choisissez à nouveau le compte pour en obtenir un neuf.",
+      mailbox: "Boîte mail (démo)", mailboxText: "Les e-mails envoyés à {address} arrivent ici (le serveur de courrier de développement les capte).",
+      mailboxSignIn: "Connectez-vous en tant qu'un compte de démo pour voir ses e-mails.", mailboxEmpty: "Aucun e-mail pour l'instant."
     },
     en: {
       demo: "Demo", signInAs: "Sign in as", anonymous: "Anonymous visitor", language: "Language",
@@ -29,7 +31,9 @@
       getCode: "Get a code", codeIs: "Send the bot: link {code} (valid for {minutes} min, once)",
       codeFailed: "Could not get a code right now.", guest: "Not signed in", usersFailed: "Could not load the demo accounts.",
       tokenFailed: "Could not get a token for this account: the chat stays anonymous.",
-      expired: "The chat refused the token (expired?): choose the account again to get a fresh one."
+      expired: "The chat refused the token (expired?): choose the account again to get a fresh one.",
+      mailbox: "Mailbox (demo)", mailboxText: "Emails sent to {address} arrive here (the development mail catcher receives them).",
+      mailboxSignIn: "Sign in as a demo account to see its emails.", mailboxEmpty: "No email yet."
     }
   };
   var userSelect = document.getElementById("user");
@@ -46,6 +50,54 @@
     linkButton.disabled = !token;
     linkResult.textContent = "";
     window.SupportChat.setToken(token);
+    refreshMailbox();
+  }
+
+  /* The development mail catcher's messages for the signed-in user (GET /demo/mailbox), every few seconds. */
+  var mailboxCard = document.getElementById("mailbox");
+  var mailboxList = document.getElementById("mailbox-list");
+  var mailboxNote = document.getElementById("mailbox-note");
+  var mailboxSeen = "";
+
+  function showMailbox(body) {
+    var t = text();
+    mailboxNote.textContent = body ? t.mailboxText.replace("{address}", body.address) : t.mailboxSignIn;
+    var messages = body ? body.messages : [];
+    var signature = JSON.stringify(messages) + localeSelect.value;
+    if (signature === mailboxSeen) return;
+    mailboxSeen = signature;
+    mailboxList.textContent = "";
+    if (body && !messages.length) {
+      var empty = document.createElement("li");
+      empty.textContent = t.mailboxEmpty;
+      mailboxList.appendChild(empty);
+    }
+    messages.forEach(function (m) {
+      var item = document.createElement("li");
+      var details = document.createElement("details");
+      var summary = document.createElement("summary");
+      var when = m.date ? new Date(m.date).toLocaleString(localeSelect.value) : "";
+      summary.textContent = m.subject + (when ? " — " + when : "");
+      var content = document.createElement("pre");
+      content.textContent = m.text;
+      details.appendChild(summary);
+      details.appendChild(content);
+      item.appendChild(details);
+      item.setAttribute("data-testid", "mailbox-message");
+      mailboxList.appendChild(item);
+    });
+  }
+
+  function refreshMailbox() {
+    if (!token) { showMailbox(null); return; }
+    fetch("/demo/mailbox", { headers: { "Authorization": "Bearer " + token } })
+      .then(function (r) {
+        if (r.status === 404) { mailboxCard.hidden = true; return null; }
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      })
+      .then(function (body) { if (body) { mailboxCard.hidden = false; showMailbox(body); } })
+      .catch(function () { /* the next refresh tries again */ });
   }
 
   function linkCode() {
@@ -76,6 +128,8 @@
     document.documentElement.lang = localeSelect.value.slice(0, 2);
     document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t[node.dataset.i18n]; });
     showWho();
+    mailboxSeen = "";
+    refreshMailbox();
   }
 
   function signIn(email) {
@@ -120,4 +174,5 @@
   document.getElementById("open-chat").addEventListener("click", function () { window.SupportChat.open(); });
   linkButton.addEventListener("click", linkCode);
   window.addEventListener("supportchat:token-expired", function () { say("expired"); });
+  setInterval(refreshMailbox, 4000);
 })();

@@ -14,7 +14,7 @@ from support.db.models.billing import (
     TelephonyBalance,
     User,
 )
-from support.db.models.handoff import HelpdeskDelivery, Ticket, TicketMessage
+from support.db.models.handoff import HelpdeskDelivery, HelpdeskInboundEvent, Ticket, TicketMessage
 from support.db.models.links import MessengerLink, MessengerLinkAttempts, MessengerLinkCode
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "HelpdeskDelivery",
+    "HelpdeskInboundEvent",
     "Invoice",
     "MessengerLink",
     "MessengerLinkAttempts",

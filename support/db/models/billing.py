@@ -153,6 +153,7 @@ class OutboxEmail(Base):
     __table_args__ = (UniqueConstraint("idempotency_key"),)
     id: Mapped[int] = Column(Integer, primary_key=True)
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
+    account_id: Mapped[Optional[int]] = Column(ForeignKey("accounts.id"), index=True)
     to_email: Mapped[str] = Column(String(255), nullable=False)
     template: Mapped[str] = Column(String(64), nullable=False)
     language: Mapped[str] = Column(String(2), nullable=False)
@@ -164,6 +165,7 @@ class OutboxEmail(Base):
     next_attempt_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
     last_error: Mapped[Optional[str]] = Column(String(255))
     failed_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
+    resend_of: Mapped[Optional[int]] = Column(ForeignKey("outbox_emails.id"))  # an admin's "send it again"
 
 
 class SandboxCharge(Base):

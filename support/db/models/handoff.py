@@ -40,6 +40,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
     resolved_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True))
+    # the helpdesk's own conversation id (Chatwoot mode), set when the ticket reaches it: inbound events find it
+    helpdesk_conversation_id: Mapped[Optional[str]] = Column(String(64), index=True)
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id")
 
 
@@ -74,3 +76,15 @@ class HelpdeskDelivery(Base):
     delivered_at: Mapped[Optional[datetime]] = Column(DateTime(timezone=True), index=True)
     last_error: Mapped[Optional[str]] = Column(String(500))
     progress: Mapped[Dict[str, Any]] = Column(JSON, nullable=False, default=dict)  # steps done (Chatwoot mode)
+
+
+class HelpdeskInboundEvent(Base):
+    """An event the helpdesk sent us (an agent's reply, a status change), recorded once: a retry is a no-op."""
+
+    __tablename__ = "helpdesk_inbound_events"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_helpdesk_inbound_events_source"),)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    source: Mapped[str] = Column(String(16), nullable=False)  # chatwoot, generic
+    event_id: Mapped[str] = Column(String(128), nullable=False)
+    ticket_id: Mapped[Optional[int]] = Column(ForeignKey("tickets.id"))
+    received_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
