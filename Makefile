@@ -14,7 +14,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml $(shell find domain data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff bench-load clean
+.PHONY: setup train db token dunning analytics retention run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff bench-load clean
 
 # A numbered step of the first run (each is skipped when already done).
 STEP = @printf '\n\033[1m%s\033[0m\n'
@@ -58,6 +58,14 @@ token: $(VENV)/.installed
 # Scheduled retries of past_due subscriptions and the downgrade after the grace period (cron: README).
 dunning: $(VENV)/.installed
 	$(PY) -m support.cli dunning
+
+# The support manager's figures: make analytics [FROM=2026-11-01] [TO=2026-11-30] [CSV=handoff_reasons]
+analytics: $(VENV)/.installed
+	$(PY) -m support.cli analytics $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(CSV),--csv $(CSV))
+
+# The retention period of product.yml: old conversations deleted, old transcripts and emails anonymised (cron: README).
+retention: $(VENV)/.installed
+	$(PY) -m support.cli retention
 
 # The embedded default is a development demo (APP_ENV=development, printed): production needs real secrets.
 run: $(VENV)/.installed $(WIDGET_LIB) $(MODEL) db

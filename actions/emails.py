@@ -13,7 +13,6 @@ from support.emails.status import FAILED, QUEUED, SENT, EmailLine, recent_emails
 from support.handoff.hours import describe_moment
 from support.vocabulary import Edition, SubscriptionStatus
 
-
 EMAIL_NAME_KEYS = {  # every template of support/emails/templates
     "cancel_confirmation": "email.name.cancel_confirmation",
     "downgrade_confirmation": "email.name.downgrade_confirmation",

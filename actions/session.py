@@ -51,7 +51,7 @@ TOPIC_KEYS = {
 }
 
 # A new session must not inherit a half-finished question or the previous channel metadata.
-NOT_CARRIED_OVER = {"session_started_metadata", "pending_change"}
+NOT_CARRIED_OVER = {"session_started_metadata", "pending_change", "satisfaction", "email_to_resend"}
 
 check_configuration()  # refuses to start in production without a real key (InsecureConfiguration)
 

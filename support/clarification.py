@@ -18,6 +18,7 @@ NOT_TOPICS = frozenset(
         "human_handoff",
         "out_of_scope",
         "nlu_fallback",
+        "rate_satisfaction",
     }
 )
 FIRST_AT_LEAST = 0.25  # the likelier topic's confidence, for the question to be worth asking

@@ -4,6 +4,8 @@ python -m support.cli demo-data [--reset]   the demo accounts (README), unless a
 python -m support.cli dunning               scheduled retries and downgrades (cron: README)
 python -m support.cli helpdesk              one delivery pass of the helpdesk outbox
 python -m support.cli token EMAIL           a signed token for a demo user, as the host website would issue it
+python -m support.cli analytics [--from D] [--to D] [--csv TABLE]   the manager's figures (text, or one table as CSV)
+python -m support.cli retention [--days N]  applies the retention period of product.yml (cron: README)
 """
 
 from __future__ import annotations
@@ -55,6 +57,46 @@ def helpdesk(args: argparse.Namespace) -> int:
     )
 
 
+def analytics(args: argparse.Namespace) -> int:
+    import csv
+
+    from support.analytics import DateRange, csv_rows, figures, text_report
+    from support.clock import now_utc
+    from support.db.conversation_store import store_engine
+    from support.db.engine import database_url, report_engine_for
+
+    try:
+        span = DateRange.parse(args.start, args.end, now_utc().date())
+    except ValueError as problem:
+        print(f"invalid range: {problem}", file=sys.stderr)
+        return 2
+    report = figures(report_engine_for(database_url()), store_engine(), span)
+    if not args.csv:
+        sys.stdout.write(text_report(report))
+        return 0
+    if args.csv not in report["tables"]:
+        print(f"unknown table {args.csv!r}; one of {', '.join(report['tables'])}", file=sys.stderr)
+        return 2
+    columns, rows = csv_rows(report, args.csv)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return 0
+
+
+def retention(args: argparse.Namespace) -> int:
+    from support.clock import now_utc
+    from support.db.conversation_store import store_engine
+    from support.db.engine import database_url, report_engine_for
+    from support.retention import apply_retention
+    from support.settings import product
+
+    days = args.days or product().retention_days
+    done = apply_retention(report_engine_for(database_url()), store_engine(), now_utc(), days)
+    print(f"retention {days} days: " + ", ".join(f"{name} {count}" for name, count in done.items()))
+    return 0
+
+
 def emails(args: argparse.Namespace) -> int:
     from support.adapters import configured_smtp
     from support.emails.worker import deliver_due
@@ -96,6 +138,8 @@ COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "dunning": dunning,
     "helpdesk": helpdesk,
     "emails": emails,
+    "analytics": analytics,
+    "retention": retention,
     "token": token,
 }
 
@@ -112,6 +156,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("helpdesk", help="one delivery pass of the helpdesk outbox")
     commands.add_parser("emails", help="one delivery pass of the email outbox (SMTP_URL)")
     commands.add_parser("token", help="a signed token for a user").add_argument("email")
+    report = commands.add_parser("analytics", help="the support manager's figures over a range of days (UTC)")
+    report.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 30 days before --to)")
+    report.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--csv", metavar="TABLE", help="one table as CSV (handoff_reasons, not_understood, ...)")
+    commands.add_parser("retention", help="apply the retention period (product.yml)").add_argument(
+        "--days", type=int, help="instead of retention_days (at least 30)"
+    )
     commands.add_parser("check", help="the configuration a server would start with")
     commands.add_parser("scrub-tokens", help="remove customers' tokens from an older conversation store").add_argument(
         "url", nargs="?", help="the conversation store's database (default: the run's)"

@@ -57,6 +57,7 @@ class Product:
     support_closes: time
     expected_wait_minutes: int
     helpdesk_mode: str
+    retention_days: int
 
 
 # How each value of product.yml is read; a key not named here is kept as YAML gives it.
@@ -70,6 +71,7 @@ CONVERTERS: Dict[str, Callable[[Any], Any]] = {
             "retention_discount_months",
             "bot_retries_per_day",
             "expected_wait_minutes",
+            "retention_days",
         )
     },
     "dunning_retry_days": lambda value: tuple(int(days) for days in value),
@@ -110,6 +112,7 @@ def parse_product(raw: Mapping[str, Any]) -> Product:
         bool(product.payment_methods) and set(product.payment_methods) <= set(PAYMENT_METHODS),
         f"payment_methods must be some of {PAYMENT_METHODS}",
     )
+    _check(product.retention_days >= 30, "retention_days must be at least 30")
     _check(product.helpdesk_mode in HELPDESK_MODES, f"helpdesk_mode must be one of {HELPDESK_MODES}")
     _check(
         bool(product.support_days) and all(day in WEEKDAYS for day in product.support_days),
@@ -159,6 +162,7 @@ class Environment:
     helpdesk_webhook_token: Optional[str]  # the secret in Chatwoot's webhook URL (/agent/helpdesk/chatwoot/<token>)
     helpdesk_webhook_secret: Optional[str]  # Chatwoot's webhook secret: its X-Chatwoot-Signature is then required
     agent_credentials: Optional[str]  # "name:password,..." for the agent console
+    agent_managers: Optional[str]  # "name,..." of the agents with the manager role (analytics, privacy requests)
     chat_session_secret: Optional[str]  # signs the widget's anonymous sessions (else the JWT secret)
     refuse_db_on_event_loop: bool  # set by scripts/run.sh for the Rasa server
     host: str  # the interface both servers listen on (127.0.0.1 unless told; 0.0.0.0 in a container)

@@ -103,3 +103,10 @@ class Platform(Vocabulary):
     TELEGRAM = "telegram"
     FACEBOOK = "facebook"
     SLACK = "slack"
+
+
+class RatingTrigger(Vocabulary):
+    """When the satisfaction question was asked."""
+
+    RESOLVED = "resolved"  # after a person resolved the customer's ticket
+    BOT_END = "bot_end"  # at the end of a conversation the bot handled alone

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from channels.agent.conversation import resume, tell_customer
 from channels.agent.helpdesk_webhook import add_helpdesk_routes
+from channels.agent.manager import add_manager_routes
 from channels.database import in_database
 from channels.web.pages import send_file
 from support.adapters import configured_smtp, configured_transport
@@ -48,10 +49,15 @@ logger = logging.getLogger(__name__)
 WEB_DIR = ROOT / "web" / "agent"
 CONSOLE_FILES = {
     "": (WEB_DIR / "index.html", "text/html"),
+    "analytics": (WEB_DIR / "analytics.html", "text/html"),
     "console.js": (WEB_DIR / "console.js", "application/javascript"),
     "console.css": (WEB_DIR / "console.css", "text/css"),
+    "analytics.js": (WEB_DIR / "analytics.js", "application/javascript"),
+    "analytics.css": (WEB_DIR / "analytics.css", "text/css"),
+    "chart.umd.js": (ROOT / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.js", "application/javascript"),
 }
-DEV_CREDENTIALS = "agent:agent-dev-password"  # development only, refused when APP_ENV=production
+DEV_CREDENTIALS = "agent:agent-dev-password,manager:manager-dev-password"  # development only
+DEV_MANAGERS = "manager"
 
 
 def parse_credentials(text: str) -> Dict[str, str]:
@@ -65,6 +71,14 @@ def agent_credentials(configured: Optional[str] = None) -> Dict[str, str]:
         logger.warning("AGENT_CREDENTIALS is not set: the agent console uses the DEVELOPMENT credentials.")
         text = DEV_CREDENTIALS
     return parse_credentials(text)
+
+
+def manager_names(agents: Dict[str, str]) -> frozenset:
+    """The agents with the manager role (AGENT_MANAGERS; in development without credentials, `manager`)."""
+    text = environment().agent_managers
+    if text is None and not is_production() and not environment().agent_credentials:
+        text = DEV_MANAGERS
+    return frozenset(name.strip() for name in (text or "").split(",") if name.strip() in agents)
 
 
 def authenticated_agent(request: Request, agents: Dict[str, str]) -> Optional[str]:
@@ -134,6 +148,7 @@ class AgentConsoleInput(InputChannel):
 
     def __init__(self, agents: Dict[str, str]) -> None:
         self.agents = agents
+        self.managers = manager_names(agents)
 
     @classmethod
     def name(cls) -> str:
@@ -156,6 +171,9 @@ class AgentConsoleInput(InputChannel):
         async def static(request: Request, name: str) -> HTTPResponse:
             return await send_file(CONSOLE_FILES, name)
 
+        async def analytics_page(request: Request) -> HTTPResponse:
+            return await send_file(CONSOLE_FILES, "analytics")
+
         bp.add_route(page, "/", methods=["GET"])
         bp.add_route(static, "/static/<name>", methods=["GET"])
         bp.add_route(api(self._me), "/api/me", methods=["GET"])
@@ -166,6 +184,7 @@ class AgentConsoleInput(InputChannel):
         bp.add_route(api(self._resolve), "/api/tickets/<reference>/resolve", methods=["POST"])
         bp.add_route(api(self._handback), "/api/tickets/<reference>/handback", methods=["POST"])
         add_helpdesk_routes(bp)
+        add_manager_routes(bp, analytics_page, self._manager_api)
         bp.listener("after_server_start")(start_helpdesk_worker)
         bp.listener("after_server_start")(start_email_worker)
         return bp
@@ -188,10 +207,19 @@ class AgentConsoleInput(InputChannel):
         guarded.__name__ = handler.__name__.strip("_")
         return guarded
 
+    def _manager_api(self, handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        async def only_managers(request: Request, agent: str, **params: Any) -> HTTPResponse:
+            if agent not in self.managers:
+                return error("forbidden", 403)
+            return await handler(request, agent, **params)
+
+        only_managers.__name__ = handler.__name__
+        return self._api(only_managers)
+
     # --- API ------------------------------------------------------------------------------
 
     async def _me(self, request: Request, agent: str) -> HTTPResponse:
-        return response.json({"agent": agent})
+        return response.json({"agent": agent, "manager": agent in self.managers})
 
     async def _list(self, request: Request, agent: str) -> HTTPResponse:
         status = request.args.get("status", "active")

@@ -8,7 +8,9 @@ from typing import Any, Optional
 
 from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, SlotSet
+
+from support.satisfaction import ANSWERING_CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +56,34 @@ async def resume(app: Any, conversation: str, resolution: str, reference: str) -
         message = await rasa_agent.processor.nlg.generate(response_name, tracker, output.name(), reference=reference)
         if message:
             message["utter_action"] = response_name
+            pushed = not isinstance(output, CollectingOutputChannel)  # REST cannot push: nobody would see it
             try:
                 await output.send_response(conversation, dict(message))
             except Exception as problem:  # noqa: BLE001 - the bot is resumed even if the push fails
                 logger.warning("resume message not pushed to %s: %s", conversation, problem)
+                pushed = False
             tracker.update(ActionExecuted(response_name))
             tracker.update(create_bot_utterance(dict(message)))
+            if resolution == "resolved" and pushed and not tracker.get_slot("satisfaction"):
+                await _ask_satisfaction(rasa_agent, tracker, output, conversation)
         tracker.update(ActionExecuted("action_listen"))
         await rasa_agent.processor.save_tracker(tracker)
     return True
+
+
+async def _ask_satisfaction(rasa_agent: Any, tracker: Any, output: OutputChannel, conversation: str) -> None:
+    """After a resolved ticket, on a channel that showed the resume message: how satisfied, 1 to 5."""
+    if output.name() not in ANSWERING_CHANNELS:
+        return
+    question = await rasa_agent.processor.nlg.generate("utter_ask_satisfaction", tracker, output.name())
+    if not question:
+        return
+    question["utter_action"] = "utter_ask_satisfaction"
+    try:
+        await output.send_response(conversation, dict(question))
+    except Exception as problem:  # noqa: BLE001 - no question is better than a lost resume
+        logger.warning("satisfaction question not pushed to %s: %s", conversation, problem)
+        return
+    tracker.update(ActionExecuted("utter_ask_satisfaction"))
+    tracker.update(create_bot_utterance(dict(question)))
+    tracker.update(SlotSet("satisfaction", "asked_resolved"))

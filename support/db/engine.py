@@ -16,6 +16,7 @@ from support.settings import ROOT, environment
 
 DEFAULT_URL = f"sqlite:///{ROOT / '.run' / 'assistant.db'}"
 QUERY_TIMEOUT_SECONDS = 2  # slower than this counts as "the database is down" for the customer
+REPORT_TIMEOUT_SECONDS = 120  # reports, exports and clean-ups read far more than a conversation's turn
 
 
 def database_url() -> str:
@@ -31,11 +32,11 @@ def trackers_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """An engine that gives up after QUERY_TIMEOUT_SECONDS instead of hanging a conversation."""
+def make_engine(url: str, timeout_seconds: int = QUERY_TIMEOUT_SECONDS) -> Engine:
+    """An engine that gives up after `timeout_seconds` instead of hanging a conversation."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": QUERY_TIMEOUT_SECONDS})
+        engine = create_engine(url, future=True, connect_args={"timeout": timeout_seconds})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -49,7 +50,7 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    timeout_ms = QUERY_TIMEOUT_SECONDS * 1000
+    timeout_ms = timeout_seconds * 1000
     return create_engine(
         url,
         future=True,
@@ -69,6 +70,12 @@ def engine_for(url: str) -> Engine:
 
 def engine() -> Engine:
     return engine_for(database_url())
+
+
+@functools.cache
+def report_engine_for(url: str) -> Engine:
+    """For the manager's reports, privacy requests and retention: the same database, a longer timeout."""
+    return make_engine(url, REPORT_TIMEOUT_SECONDS)
 
 
 class BlockingCallOnEventLoop(RuntimeError):

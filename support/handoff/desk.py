@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from support.db import models as m
+from support.emails.status import recent_emails
 from support.handoff.transcript import MAX_TEXT, clean
 from support.helpdesk.outbox import message_data, ticket_fields
 from support.vocabulary import Author, TicketStatus
@@ -59,11 +60,16 @@ def queue(session: Session, status: str, now: datetime) -> List[Dict[str, Any]]:
 
 def detail(session: Session, reference: str, now: datetime) -> Dict[str, Any]:
     ticket = find(session, reference)
+    emails = recent_emails(session, ticket.account_id, limit=5) if ticket.account_id else []
     return {
         **ticket_row(session, ticket, now),
         "conversation_id": ticket.conversation_id,
         "summary": ticket.summary,
         "transcript": [message_data(line) for line in ticket.messages],
+        "emails": [  # what became of the account's latest emails: an agent sees one that failed for good
+            {"template": e.template, "to": e.to, "state": e.state, "at": e.at.isoformat(), "last_error": e.last_error}
+            for e in emails
+        ],
     }
 
 

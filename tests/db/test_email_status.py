@@ -80,3 +80,27 @@ def test_an_email_of_another_account_is_never_found(database_url) -> None:
         assert resend(session, email_id, acme, "admin@acme.example", "c-3", NOW).result == "not_found"
         assert resend(session, 999_999, acme, "admin@acme.example", "c-3", NOW).result == "not_found"
         assert len(session.execute(select(m.OutboxEmail.id)).all()) == 1
+
+
+def test_an_agent_sees_an_email_that_failed_for_good_in_the_ticket(database_url, monkeypatch) -> None:
+    from support.db.queries import queue_email
+    from support.handoff.desk import detail
+    from tests.db.test_helpdesk_outbox import _ticket
+
+    monkeypatch.setenv("HELPDESK_MODE", "off")
+    engine = engine_for(database_url)
+    reference = _ticket(engine, "emails-1", NOW)  # admin@acme.example's conversation
+    with session_scope(engine) as session:
+        acme = _account(session, "admin@acme.example")
+        queue_email(session, acme, "admin@acme.example", "payment_receipt", "fr", {}, "receipt-x", NOW)
+        row = session.execute(select(m.OutboxEmail)).scalar_one()
+        row.failed_at, row.last_error = NOW, "SMTP 550"
+    with session_scope(engine) as session:
+        (shown,) = detail(session, reference, NOW)["emails"]
+    assert shown == {
+        "template": "payment_receipt",
+        "to": "admin@acme.example",
+        "state": "failed",
+        "at": NOW.isoformat(),
+        "last_error": "SMTP 550",
+    }

@@ -21,6 +21,7 @@ VOCABULARY_COLUMNS = [
     (m.PaymentAttempt, "outcome"),
     (m.PaymentAttempt, "failure_reason"),
     (m.PaymentAttempt, "triggered_by"),
+    (m.SatisfactionRating, "trigger"),
 ]
 
 
@@ -47,6 +48,7 @@ def test_every_model_is_registered_in_one_metadata() -> None:
         "ticket_messages",
         "helpdesk_deliveries",
         "helpdesk_inbound_events",
+        "satisfaction_ratings",
         "messenger_link_codes",
         "messenger_links",
         "messenger_link_attempts",

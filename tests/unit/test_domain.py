@@ -45,6 +45,7 @@ CONTRACT = [
     "payment_methods",
     "privacy_request",
     "email_status",
+    "rate_satisfaction",
 ]
 DETECTOR = LanguageDetector(LanguageDetector.get_default_config())
 

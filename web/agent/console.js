@@ -253,6 +253,16 @@
     (summary.bot_told || []).forEach(function (text) { told.append(el("li", {}, String(text))); });
     if (!told.children.length) told.append(el("li", { "class": "muted" }, "Nothing yet."));
 
+    var emails = $("ticket-emails");
+    emails.textContent = "";
+    (t.emails || []).forEach(function (e) {
+      var text = e.template.replace(/_/g, " ") + " to " + e.to + ": " + e.state + " ";
+      var error = e.state === "failed" && e.last_error ? " (" + e.last_error + ")" : "";
+      emails.append(el("li", { "class": e.state === "failed" ? "email-failed" : "", "data-state": e.state },
+        text, timeOf(e.at), error));
+    });
+    if (!emails.children.length) emails.append(el("li", { "class": "muted" }, "None."));
+
     var transcript = $("transcript");
     var atBottom = transcript.scrollTop + transcript.clientHeight >= transcript.scrollHeight - 4;
     transcript.textContent = "";

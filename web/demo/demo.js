@@ -63,7 +63,7 @@
     var t = text();
     mailboxNote.textContent = body ? t.mailboxText.replace("{address}", body.address) : t.mailboxSignIn;
     var messages = body ? body.messages : [];
-    var signature = JSON.stringify(messages) + localeSelect.value;
+    var signature = (body ? body.address : "-") + JSON.stringify(messages) + localeSelect.value;
     if (signature === mailboxSeen) return;
     mailboxSeen = signature;
     mailboxList.textContent = "";

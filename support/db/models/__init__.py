@@ -16,6 +16,7 @@ from support.db.models.billing import (
 )
 from support.db.models.handoff import HelpdeskDelivery, HelpdeskInboundEvent, Ticket, TicketMessage
 from support.db.models.links import MessengerLink, MessengerLinkAttempts, MessengerLinkCode
+from support.db.models.satisfaction import SatisfactionRating
 
 __all__ = [
     "Account",
@@ -32,6 +33,7 @@ __all__ = [
     "PaymentMethod",
     "Plan",
     "SandboxCharge",
+    "SatisfactionRating",
     "Subscription",
     "TelephonyBalance",
     "Ticket",
