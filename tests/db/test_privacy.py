@@ -115,9 +115,15 @@ def test_a_customers_data_is_exported_then_erased_with_an_audit_entry_without_pe
         assert session.execute(select(m.OutboxEmail.to_email)).scalar_one() == "erased@invalid"
         rating = session.execute(select(m.SatisfactionRating)).scalar_one()
         assert rating.comment is None and rating.score == 4  # the figure stays
-        entries = session.execute(
-            select(m.AuditLog).where(m.AuditLog.action != "handoff_requested", m.AuditLog.actor_email != "anonymous")
-        ).scalars().all()
+        entries = (
+            session.execute(
+                select(m.AuditLog).where(
+                    m.AuditLog.action != "handoff_requested", m.AuditLog.actor_email != "anonymous"
+                )
+            )
+            .scalars()
+            .all()
+        )
         entries = [e for e in entries if e.conversation_id != "anon-1"]
         assert {e.actor_email for e in entries[:-1]} == {ERASED} and len(entries) == 3
         assert (entries[-1].actor_email, entries[-1].action) == ("manager", "privacy.erased")
