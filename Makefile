@@ -14,7 +14,7 @@ export ACTIONS_PORT ?= 5055
 
 TRAINING_INPUTS := config.yml $(shell find domain data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: setup train db token dunning analytics retention run shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff bench-load clean
+.PHONY: setup train db token dunning analytics retention run cluster shell test test-fast lint bench-nlu bench-conversations bench-retry bench-handoff bench-load clean
 
 # A numbered step of the first run (each is skipped when already done).
 STEP = @printf '\n\033[1m%s\033[0m\n'
@@ -70,6 +70,10 @@ retention: $(VENV)/.installed
 # The embedded default is a development demo (APP_ENV=development, printed): production needs real secrets.
 run: $(VENV)/.installed $(WIDGET_LIB) $(MODEL) db
 	APP_ENV=$${APP_ENV:-development} scripts/run.sh
+
+# Several replicas behind nginx on PostgreSQL, Redis and RabbitMQ: make cluster [REPLICAS=2] [ACTIONS=2] (README "Replicas").
+cluster: $(VENV)/.installed $(WIDGET_LIB) $(MODEL)
+	APP_ENV=$${APP_ENV:-development} REPLICAS=$${REPLICAS:-2} ACTIONS=$${ACTIONS:-2} scripts/cluster.sh
 
 shell: $(MODEL) db
 	scripts/shell.sh

@@ -1,7 +1,9 @@
 """The REST channel for integrations (credentials.yml `channels.rest.RestInput:`), in place of Rasa's own.
 
-POST /webhooks/rest/webhook with `{"sender": "...", "message": "...", "metadata": {"locale"?, "token"?}}`
-answers the bot's messages as Rasa's REST channel does (`[{"recipient_id", "text", "buttons"?}]`).
+POST /webhooks/rest/webhook with `{"sender": "...", "message": "...", "metadata": {"locale"?, "token"?},
+"message_id"?: "..."}` answers the bot's messages as Rasa's REST channel does (`[{"recipient_id", "text",
+"buttons"?}]`). A client that sends a message id may retry (a timeout, a 502 from a replica that died): the
+message is handled once and every copy gets its answer (channels/message_ids.py).
 - Outside development an integration key is required: `Authorization: Bearer <key>`, one of REST_API_KEYS
   ("name:key,..."), compared in constant time; 401 otherwise.
 - Its conversations have their own namespace, `rest-<sender>`: a REST client can never address the
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -27,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.gate import admit, conversation_language, identity_metadata, refusal
+from channels.message_ids import once
 from support.identity import verified_token
 from support.settings import environment
 
@@ -80,7 +83,10 @@ def parse(request: Request) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
         metadata = {}
     if not isinstance(metadata, dict):
         return None, "metadata_must_be_an_object"
-    return {"sender": sender, "message": message, "metadata": metadata}, None
+    message_id = body.get("message_id")
+    if message_id is not None and not (isinstance(message_id, str) and SENDER.fullmatch(message_id)):
+        return None, "invalid_message_id"
+    return {"sender": sender, "message": message, "metadata": metadata, "message_id": message_id}, None
 
 
 class RestInput(InputChannel):
@@ -119,10 +125,32 @@ class RestInput(InputChannel):
             customer = verified_token(body["metadata"].get("token"))
             if customer is not None:
                 metadata.update(identity_metadata(customer.email, conversation, customer.expires))
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
-            )
-            return response.json(collector.messages)
+            message_id = body["message_id"]
+
+            async def handle() -> List[Dict[str, Any]]:
+                collector = CollectingOutputChannel()
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        collector,
+                        conversation,
+                        input_channel=self.name(),
+                        metadata=metadata,
+                        message_id=message_id,
+                    )
+                )
+                return collector.messages
+
+            if message_id is None:
+                return response.json(await handle())
+
+            async def events_of() -> List[Dict[str, Any]]:
+                tracker = await request.app.ctx.agent.processor.get_tracker(conversation)
+                return [event.as_dict() for event in tracker.events]
+
+            try:
+                return response.json(await once(conversation, message_id, events_of, handle))
+            except TimeoutError:
+                return error("message_still_in_progress", 503)
 
         return bp

@@ -1,9 +1,11 @@
-"""An in-process event broker: customer messages written while a person owns the conversation
-(Rasa's ConversationPaused) go to the ticket, and from there to the helpdesk outbox.
+"""The Rasa server's event broker: customer messages written while a person owns the conversation
+(Rasa's ConversationPaused) go to the ticket, and from there to the helpdesk outbox; with RABBITMQ_URL every
+event is also published to RabbitMQ by Rasa's own Pika broker (queue `assistant_events`), for the analytics
+and any other consumer.
 
-Rasa publishes every new tracker event here. The broker remembers which conversations are paused
-(from the pause/resume events, and from the open tickets at start-up) and writes their user
-messages on one background thread, in order, so the event loop never waits for the database.
+Rasa publishes every new tracker event here. Each user message is checked against the open tickets in the
+database, on one background thread and in order (the event loop never waits for it): a conversation paused by
+another replica is known here too.
 """
 
 from __future__ import annotations
@@ -11,48 +13,60 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, Optional
+from urllib.parse import unquote, urlsplit
 
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.exc import SQLAlchemyError
 
 from support.clock import now_utc
 from support.db.engine import session_scope
-from support.handoff.desk import active_conversations
 from support.handoff.tickets import add_customer_message
+from support.settings import environment
 
 logger = logging.getLogger(__name__)
 
 
+QUEUE = "assistant_events"
+
+
+def rabbitmq_endpoint(url: str) -> EndpointConfig:
+    """Rasa's Pika broker settings from an amqp:// URL."""
+    parts = urlsplit(url)
+    return EndpointConfig(
+        url=parts.hostname or "localhost",
+        port=parts.port or 5672,
+        username=unquote(parts.username or "guest"),
+        password=unquote(parts.password or "guest"),
+        queues=[QUEUE],
+        raise_on_failure=False,
+    )
+
+
 class TicketEventBroker(EventBroker):
-    def __init__(self) -> None:
-        self.paused: Set[str] = set()
+    def __init__(self, stream: Optional[EventBroker] = None) -> None:
+        self.stream = stream  # RabbitMQ, when configured
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-broker")
-        self.writer.submit(self._load_paused)
 
     @classmethod
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
     ) -> TicketEventBroker:
-        return cls()
-
-    def _load_paused(self) -> None:
-        try:
-            with session_scope() as session:
-                self.paused.update(active_conversations(session))
-        except SQLAlchemyError as error:
-            logger.warning("could not read the open tickets: %s", type(error).__name__)
+        url = environment().rabbitmq_url
+        stream = await PikaEventBroker.from_endpoint_config(rabbitmq_endpoint(url), event_loop) if url else None
+        return cls(stream)
 
     def publish(self, event: Dict[str, Any]) -> None:
+        if self.stream is not None:
+            self.stream.publish(event)
         conversation = event.get("sender_id") or ""
-        kind = event.get("event")
-        if kind == "pause":
-            self.paused.add(conversation)
-        elif kind in ("resume", "restart"):
-            self.paused.discard(conversation)
-        elif kind == "user" and conversation in self.paused:
+        if event.get("event") == "user" and conversation:
             self.writer.submit(self._add, conversation, event)
+
+    def is_ready(self) -> bool:
+        return self.stream.is_ready() if self.stream is not None else True
 
     @staticmethod
     def _add(conversation: str, event: Dict[str, Any]) -> None:
@@ -64,3 +78,5 @@ class TicketEventBroker(EventBroker):
 
     async def close(self) -> None:
         self.writer.shutdown(wait=True)
+        if self.stream is not None:
+            await self.stream.close()

@@ -1,6 +1,6 @@
 """A dialogue policy for the optional satisfaction comment: right after the bot asked for one
 (action_rate_satisfaction, slot `satisfaction` = comment_asked), the customer's next message is the comment
-(predicting action_save_satisfaction_comment), unless the NLU reads it confidently as a new request, which is
+(predicting action_save_satisfaction_comment, then listening), unless the NLU reads it confidently as a new request, which is
 then answered as usual and the comment is skipped. "No thanks" (deny) declines. Priority above the follow-up
 policy's and RulePolicy's; it predicts nothing otherwise. Stateless: nothing is trained or stored.
 """
@@ -59,7 +59,9 @@ class SatisfactionCommentPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         message = tracker.latest_message
-        if (
+        if tracker.latest_action_name == SAVE_COMMENT:  # the comment was the turn: nothing else answers it
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif (
             tracker.latest_action_name == ACTION_LISTEN_NAME
             and SAVE_COMMENT in domain.action_names_or_texts
             and message is not None

@@ -107,6 +107,7 @@ cat <<INFO
 The assistant is ready.
   Chat widget demo:   http://localhost:$RASA_PORT/chat/   (pick a demo user in "Sign in as")
   Agent console:      http://localhost:$RASA_PORT/agent/  (AGENT_CREDENTIALS; development: agent / agent-dev-password)
+  Analytics:          http://localhost:$RASA_PORT/agent/analytics  (managers: AGENT_MANAGERS; development: manager / manager-dev-password)
   Emails:             $EMAILS_INFO
   Talk to it (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                         -d '{"sender": "me", "message": "Pourquoi mon paiement a échoué ?", "metadata": {"locale": "fr-FR"}}'

@@ -41,12 +41,30 @@ def tracker_store(url: str) -> dict:
     return store
 
 
+def lock_store(redis_url: str) -> dict:
+    """Rasa's Redis lock store: one conversation's messages processed one at a time whichever replica gets them."""
+    parts = urlsplit(redis_url)
+    store = {
+        "type": "redis",
+        "url": parts.hostname or "localhost",
+        "port": parts.port or 6379,
+        "db": int((parts.path or "/0").lstrip("/") or 0),
+        "key_prefix": "assistant",
+        "use_ssl": parts.scheme == "rediss",
+    }
+    if parts.password:
+        store["password"] = unquote(parts.password)
+    return store
+
+
 def main(out: str) -> None:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = os.environ.get("ACTION_SERVER_URL") or endpoints["action_endpoint"]["url"]
     # Rasa reads ${...} from its own environment when it loads this file: the token is never written down.
     endpoints["action_endpoint"]["headers"] = {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}
     endpoints["tracker_store"] = tracker_store(database_url())
+    if os.environ.get("REDIS_URL"):  # several replicas: the lock must be shared (else Rasa's in-memory one)
+        endpoints["lock_store"] = lock_store(os.environ["REDIS_URL"])
     Path(out).write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
 
 

@@ -21,16 +21,27 @@ from support.vocabulary import RatingTrigger, TicketStatus
 
 ANSWERING_CHANNELS = frozenset({"socketio", "rest", "telegram", "facebook", "slack"})
 MAX_COMMENT = 1000
-# "4", "4/5", "4 sur 5", "4 out of 5", "4 étoiles", "5 stars": a lone score, nothing else in the message
-_SCORE = re.compile(r"^\W*([1-5])\s*(?:/\s*5|sur\s+5|out\s+of\s+5|[ée]toiles?|stars?)?\W*$", re.IGNORECASE | re.UNICODE)
+MAX_SCORE_WORDS = 8  # "5, you were great", "je vous mets 4": a score with a few words around it
+# a digit from 1 to 5 on its own ("4", "4/5", "4 sur 5", "5 étoiles"), not part of a number or a quantity
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_OUT_OF_FIVE = re.compile(r"\s*(?:/|sur|out\s+of)\s*5\b", re.IGNORECASE)
+_SCORE = re.compile(r"(?<![\d/.,])([1-5])(?!\d)(?![.,]\d)(?!\s*(?:users?|utilisateurs?|go|gb|€|eur|%))", re.IGNORECASE)
 
 
 def score_in(entity: Optional[str], text: str) -> Optional[int]:
     """The score a button's entity or a typed message gives, or None."""
     if entity and str(entity).strip() in {"1", "2", "3", "4", "5"}:
         return int(str(entity).strip())
-    found = _SCORE.match(text or "")
-    return int(found.group(1)) if found else None
+    if len((text or "").split()) > MAX_SCORE_WORDS:
+        return None
+    stars = "".join((text or "").split()).replace("\ufe0f", "")
+    if stars and len(stars) <= 5 and set(stars) <= {"⭐", "★"}:
+        return len(stars)
+    text = _NUMBER_WORD.sub(lambda word: str(NUMBER_WORDS[word.group(1).lower()]), text or "")
+    text = _OUT_OF_FIVE.sub(" ", text)
+    scores = {int(found) for found in _SCORE.findall(text)}
+    return scores.pop() if len(scores) == 1 else None
 
 
 def record_rating(

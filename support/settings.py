@@ -172,7 +172,8 @@ class Environment:
     max_message_chars: int  # the longest message any channel accepts
     rate_limit_conversation: int  # messages a minute one conversation may send
     rate_limit_client: int  # messages a minute one client (IP address) may send, all conversations together
-    redis_url: Optional[str]  # shared rate limits between replicas (else each process counts alone)
+    redis_url: Optional[str]  # replicas: shared rate limits, Rasa's lock store, socket.io rooms, delivery ids
+    rabbitmq_url: Optional[str]  # amqp://user:password@host:5672/: every conversation event also goes to RabbitMQ
     smtp_url: Optional[str]  # smtp://user:password@host:port (+ ?starttls=1) or smtps://... for the email outbox
     email_from: Optional[str]  # the From address of customer emails (else no-reply@<portal_domain>)
     email_max_tries: int  # a message still refused after this many tries is marked failed for good

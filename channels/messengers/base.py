@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from channels.linking import Relay
 from channels.messengers.signatures import DeliveryLog
+from support.settings import environment
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class MessengerInput(InputChannel):
 
     def __init__(self, config: Optional[Any]) -> None:
         self.config = config  # None: the channel is off
-        self.deliveries = DeliveryLog()
+        self.deliveries = DeliveryLog(self.platform, redis_url=environment().redis_url)
         self.relay = Relay(self.platform)
 
     @classmethod

@@ -171,7 +171,7 @@ class FacebookInput(MessengerInput):
             for entry in body.get("entry") or []:
                 for event in (entry or {}).get("messaging") or []:
                     incoming = self._incoming(event)
-                    if incoming is not None and self.deliveries.first_time(incoming.message_id):
+                    if incoming is not None and await self.deliveries.first_time(incoming.message_id):
                         self.relay.spawn(self.relay.handle(incoming, output, on_new_message, request.app))
             return response.text("EVENT_RECEIVED")
 

@@ -187,7 +187,7 @@ class SlackInput(MessengerInput):
             if body.get("type") != "event_callback":
                 return response.text("")
             event_id = body.get("event_id")
-            if not self.deliveries.first_time(f"event:{event_id}" if event_id else None):
+            if not await self.deliveries.first_time(f"event:{event_id}" if event_id else None):
                 logger.info(
                     "slack: event delivered again (retry %s), already taken", request.headers.get("X-Slack-Retry-Num")
                 )
@@ -219,7 +219,7 @@ class SlackInput(MessengerInput):
                 if not user or not isinstance(value, str) or not value.strip():
                     continue
                 key = f"action:{user}:{action.get('action_ts')}:{action.get('action_id')}"
-                if not self.deliveries.first_time(key):
+                if not await self.deliveries.first_time(key):
                     continue
                 incoming = Incoming(
                     PLATFORM,

@@ -152,7 +152,7 @@ class TelegramInput(MessengerInput):
             if not isinstance(update, dict):
                 return response.json({"error": "invalid update"}, status=400)
             update_id = update.get("update_id")
-            if not self.deliveries.first_time(None if update_id is None else f"update:{update_id}"):
+            if not await self.deliveries.first_time(None if update_id is None else f"update:{update_id}"):
                 return response.json({"ok": True, "duplicate": True})
             output = TelegramOutput(self.config)
             incoming = await self._incoming(update, output)

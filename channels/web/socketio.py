@@ -27,7 +27,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from channels.gate import admit, conversation_language, identity_metadata, refusal
@@ -126,7 +126,10 @@ class ChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: Sanic's CORS (rasa run --cors) answers for socket.io as well
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # with REDIS_URL (several replicas), a message for a widget connected to another replica reaches it
+        redis_url = environment().redis_url
+        manager = AsyncRedisManager(redis_url, channel="assistant-socketio") if redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         self.sio = sio
         bp = AppAwareBlueprint(sio, "/socket.io", "chat_socketio", __name__)
         self.blueprint_ref = bp

@@ -65,7 +65,7 @@ def test_no_demo_sign_in_and_no_development_agent(production: Assistant) -> None
         assert requests.get(f"{production.url}{path}", timeout=10).status_code == 404, path
     me = f"{production.url}/agent/api/me"
     assert requests.get(me, auth=("agent", "agent-dev-password"), timeout=10).status_code == 401
-    assert requests.get(me, auth=("alice", AGENT_PASSWORD), timeout=10).json() == {"agent": "alice"}
+    assert requests.get(me, auth=("alice", AGENT_PASSWORD), timeout=10).json() == {"agent": "alice", "manager": False}
 
 
 def test_rest_needs_an_integration_key(production: Assistant) -> None:

@@ -1,4 +1,5 @@
-/* Support analytics for managers: summary cards, Chart.js charts and every table of /agent/api/analytics. */
+/* Support analytics for managers: summary cards, Chart.js charts and every table of /agent/api/analytics;
+   privacy requests for one customer (/agent/api/privacy/export and /erase). */
 (function () {
   "use strict";
 
@@ -31,7 +32,26 @@
     { title: "Emails sent / failed", keys: ["emails_sent", "emails_failed"], format: count }
   ];
 
-  var state = { auth: null, name: null, manager: false, range: null, request: 0, charts: {} };
+  /* The privacy API's 400 answers, in words. */
+  var PRIVACY_ERRORS = {
+    give_email_or_conversation: "Enter an email address or a conversation id.",
+    invalid_email: "That is not a valid email address."
+  };
+
+  /* The counts of an erasure, in this order; `inner` goes in brackets after its part. */
+  var ERASED_PARTS = [
+    { key: "conversations", one: "conversation", many: "conversations",
+      inner: { key: "events", one: "event", many: "events" } },
+    { key: "tickets", one: "ticket", many: "tickets",
+      inner: { key: "transcript_lines", one: "transcript line", many: "transcript lines" } },
+    { key: "emails", one: "email", many: "emails" },
+    { key: "links", one: "messenger link", many: "messenger links" },
+    { key: "audit_entries", one: "audit entry", many: "audit entries" },
+    { key: "ratings", one: "rating", many: "ratings" }
+  ];
+
+  var state = { auth: null, name: null, manager: false, range: null, request: 0, charts: {},
+    privacy: { request: 0, busy: false, pending: null, focused: null } };
 
   function $(id) { return document.getElementById(id); }
 
@@ -212,6 +232,7 @@
     state.manager = false;
     state.request++; // any answer still on its way is for nobody
     clearResults();
+    resetPrivacy();
     notify("");
     showOnly("forbidden");
     showWhoami();
@@ -232,6 +253,7 @@
     state.manager = false;
     state.request++;
     clearResults();
+    resetPrivacy();
     notify(message || "", message ? "error" : "info");
     showLogin();
   }
@@ -463,6 +485,18 @@
     return name || fallback;
   }
 
+  /* Hands a fetched file to the browser as a download (an <a download> on an object URL). */
+  function saveBlob(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var link = el("a", { href: url, "class": "visually-hidden", download: filename });
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(function () {
+      URL.revokeObjectURL(url);
+      link.remove();
+    }, 10000);
+  }
+
   function downloadCsv(name, button) {
     var range = state.range;
     var query = "?table=" + encodeURIComponent(name) + "&from=" + encodeURIComponent(range.from) +
@@ -477,16 +511,8 @@
           });
         }
         return response.blob().then(function (blob) {
-          var url = URL.createObjectURL(blob);
-          var link = el("a", { href: url, "class": "visually-hidden",
-            download: filenameFrom(response.headers.get("Content-Disposition"),
-              name + "_" + range.from + "_" + range.to + ".csv") });
-          document.body.appendChild(link);
-          link.click();
-          setTimeout(function () {
-            URL.revokeObjectURL(url);
-            link.remove();
-          }, 10000);
+          saveBlob(blob, filenameFrom(response.headers.get("Content-Disposition"),
+            name + "_" + range.from + "_" + range.to + ".csv"));
         });
       }, function () { throw new ApiError(0, "network"); })
       .catch(function (error) {
@@ -503,6 +529,256 @@
         button.disabled = false;
         button.removeAttribute("aria-busy");
       });
+  }
+
+  /* ---- privacy requests: everything about one customer, exported as JSON or erased ---- */
+
+  function privacyKind() {
+    return $("privacy-kind-conversation").checked ? "conversation" : "email";
+  }
+
+  /* The label and keyboard of the value field follow the kind chosen. */
+  function showPrivacyKind() {
+    var email = privacyKind() === "email";
+    $("privacy-value-label").textContent = email ? "Customer's email" : "Conversation id";
+    $("privacy-value").setAttribute("inputmode", email ? "email" : "text");
+  }
+
+  function privacyError(text, invalid) {
+    $("privacy-error").textContent = text || "";
+    if (invalid) $("privacy-value").setAttribute("aria-invalid", "true");
+    else $("privacy-value").removeAttribute("aria-invalid");
+  }
+
+  function clearPrivacyMessages() {
+    privacyError("");
+    $("privacy-result").textContent = "";
+  }
+
+  /* The customer the form names, as the server checks it (one of the two; an email has an @), or null after saying why. */
+  function privacySubject() {
+    var kind = privacyKind();
+    var value = $("privacy-value").value.trim();
+    var problem = !value ? "give_email_or_conversation"
+      : kind === "email" && (value.indexOf("@") < 0 || value.length > 255) ? "invalid_email" : null;
+    if (problem) {
+      privacyError(PRIVACY_ERRORS[problem], true);
+      $("privacy-value").focus();
+      return null;
+    }
+    return { kind: kind, value: value };
+  }
+
+  /* The confirmation matches as the server reads it: emails without case, conversation ids exactly. */
+  function sameSubject(subject, typed) {
+    typed = String(typed || "").trim();
+    return subject.kind === "email" ? typed.toLowerCase() === subject.value.toLowerCase() : typed === subject.value;
+  }
+
+  function updateConfirm() {
+    var pending = state.privacy.pending;
+    $("privacy-confirm-erase").disabled = state.privacy.busy || !pending ||
+      !sameSubject(pending, $("privacy-confirm-value").value);
+  }
+
+  /* Busy: the buttons wait for the answer; the button pressed gets the focus back if disabling it lost it. */
+  function setPrivacyBusy(busy) {
+    var focused = busy ? document.activeElement : state.privacy.focused;
+    state.privacy.busy = busy;
+    state.privacy.focused = busy ? focused : null;
+    if (busy) $("privacy").setAttribute("aria-busy", "true");
+    else $("privacy").removeAttribute("aria-busy");
+    ["privacy-export", "privacy-erase", "privacy-cancel"].forEach(function (id) { $(id).disabled = busy; });
+    updateConfirm();
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (!busy && lost && focused && focused.focus && !focused.disabled && focused.offsetParent !== null) focused.focus();
+  }
+
+  function closeConfirm() {
+    state.privacy.pending = null;
+    $("privacy-confirm").hidden = true;
+    $("privacy-confirm-value").value = "";
+    $("privacy-confirm-subject").textContent = "";
+    $("privacy-erase").setAttribute("aria-expanded", "false");
+    updateConfirm();
+  }
+
+  /* Signed out or not a manager: nothing typed stays on the page, any answer on its way is for nobody. */
+  function resetPrivacy() {
+    state.privacy.request++;
+    closeConfirm();
+    $("privacy-form").reset();
+    showPrivacyKind();
+    clearPrivacyMessages();
+    setPrivacyBusy(false);
+  }
+
+  /* A fetch of the privacy API with the session's credentials; a non-2xx answer throws ApiError. */
+  function privacyFetch(path, options) {
+    options.headers.Authorization = state.auth;
+    options.cache = "no-store";
+    return fetch(API + path, options).then(function (response) {
+      if (response.ok) return response;
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        throw new ApiError(response.status, data && data.error);
+      });
+    }, function () { throw new ApiError(0, "network"); });
+  }
+
+  /* 401 and 403 as everywhere on the page; anything else under the form. */
+  function privacyFailed(error, erasing) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      fail(error);
+      return;
+    }
+    var known = error instanceof ApiError && error.status === 400 && PRIVACY_ERRORS[error.code];
+    if (known) {
+      privacyError(known, true);
+      $("privacy-value").focus();
+      return;
+    }
+    var text;
+    if (!(error instanceof ApiError)) {
+      text = (erasing ? "The erasure failed: " : "The export failed: ") + (error && error.message || error) + ".";
+    } else if (error.status === 0) {
+      text = erasing ? "Cannot reach the server: the erasure may not have been done. Try again."
+        : "Cannot reach the server: nothing was exported. Try again.";
+    } else if (error.code === "bad_response") {
+      text = "The server sent an answer this page cannot read" + (erasing ? ": the erasure may have been done." : ".");
+    } else if (error.status === 400) {
+      text = "The server did not accept this request" + (error.code ? " (" + error.code + ")" : "") + ".";
+    } else {
+      text = "Server error " + error.status + (error.code ? " (" + error.code + ")" : "") +
+        (erasing ? ": the erasure may not have been done. Try again." : ": nothing was exported. Try again.");
+    }
+    privacyError(text, false);
+  }
+
+  function counted(value, one, many) {
+    value = number(value);
+    return count(value) + " " + (value === 1 ? one : many);
+  }
+
+  /* "Erased: 2 conversations (3 events), 1 ticket (1 transcript line), …"; counts the page does not know come last. */
+  function erasedText(erased) {
+    var used = {};
+    var parts = ERASED_PARTS.map(function (part) {
+      used[part.key] = true;
+      var text = counted(erased[part.key], part.one, part.many);
+      if (part.inner) {
+        used[part.inner.key] = true;
+        text += " (" + counted(erased[part.inner.key], part.inner.one, part.inner.many) + ")";
+      }
+      return text;
+    });
+    Object.keys(erased).forEach(function (key) {
+      if (!used[key] && isNumber(erased[key])) parts.push(count(erased[key]) + " " + humanize(key).toLowerCase());
+    });
+    return "Erased: " + parts.join(", ");
+  }
+
+  function exportPrivacy(event) {
+    event.preventDefault();
+    if (state.privacy.busy) return;
+    clearPrivacyMessages();
+    closeConfirm();
+    var subject = privacySubject();
+    if (!subject) return;
+    var request = ++state.privacy.request;
+    setPrivacyBusy(true);
+    privacyFetch("/privacy/export?" + subject.kind + "=" + encodeURIComponent(subject.value),
+      { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.blob().then(function (blob) {
+          if (request !== state.privacy.request) return;
+          var name = filenameFrom(response.headers.get("Content-Disposition"), "privacy-export.json");
+          saveBlob(blob, name);
+          $("privacy-result").textContent = "Downloaded " + name + ".";
+        });
+      })
+      .catch(function (error) {
+        if (request === state.privacy.request) privacyFailed(error, false);
+      })
+      .then(function () {
+        if (request === state.privacy.request) setPrivacyBusy(false);
+      });
+  }
+
+  /* The first step of an erasure: the manager types the customer again before the red button works. */
+  function askErase() {
+    if (state.privacy.busy) return;
+    clearPrivacyMessages();
+    closeConfirm();
+    var subject = privacySubject();
+    if (!subject) return;
+    state.privacy.pending = subject;
+    $("privacy-confirm-subject").textContent = subject.value;
+    $("privacy-confirm-label").textContent = subject.kind === "email"
+      ? "Type the email again to confirm" : "Type the conversation id again to confirm";
+    $("privacy-confirm-value").setAttribute("inputmode", subject.kind === "email" ? "email" : "text");
+    $("privacy-confirm").hidden = false;
+    $("privacy-erase").setAttribute("aria-expanded", "true");
+    updateConfirm();
+    $("privacy-confirm-value").focus();
+  }
+
+  function cancelErase() {
+    closeConfirm();
+    $("privacy-erase").focus();
+  }
+
+  function erase() {
+    var subject = state.privacy.pending;
+    if (state.privacy.busy || !subject || !sameSubject(subject, $("privacy-confirm-value").value)) return;
+    clearPrivacyMessages();
+    var request = ++state.privacy.request;
+    var body = {};
+    body[subject.kind] = subject.value;
+    setPrivacyBusy(true);
+    privacyFetch("/privacy/erase", { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (!data || !data.erased || typeof data.erased !== "object") throw new ApiError(response.status, "bad_response");
+          return data.erased;
+        });
+      })
+      .then(function (erased) {
+        if (request !== state.privacy.request) return;
+        closeConfirm();
+        $("privacy-result").textContent = erasedText(erased);
+        $("privacy-value").focus();
+      }, function (error) {
+        if (request !== state.privacy.request) return;
+        if (error instanceof ApiError && error.status === 400) closeConfirm(); // the form needs changing first
+        privacyFailed(error, true);
+      })
+      .then(function () {
+        if (request === state.privacy.request) setPrivacyBusy(false);
+      });
+  }
+
+  function setUpPrivacy() {
+    $("privacy-form").addEventListener("submit", exportPrivacy); // Enter exports: the harmless one
+    $("privacy-erase").addEventListener("click", askErase);
+    $("privacy-confirm-erase").addEventListener("click", erase);
+    $("privacy-cancel").addEventListener("click", cancelErase);
+    $("privacy-confirm-value").addEventListener("input", updateConfirm);
+    $("privacy-confirm").addEventListener("keydown", function (event) {
+      if (event.key === "Escape") cancelErase();
+    });
+    function changed() { // another customer: the confirmation was for the previous one
+      if (state.privacy.pending) closeConfirm();
+      privacyError("");
+    }
+    $("privacy-value").addEventListener("input", changed);
+    Array.prototype.forEach.call(document.querySelectorAll("#privacy-kind input[name=kind]"), function (radio) {
+      radio.addEventListener("change", function () {
+        showPrivacyKind();
+        changed();
+      });
+    });
+    showPrivacyKind();
   }
 
   /* ---- charts ---- */
@@ -695,6 +971,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpCharts();
+    setUpPrivacy();
     $("login").addEventListener("submit", login);
     $("logout").addEventListener("click", function () { logout(); notify("Signed out.", "info"); });
     $("range").addEventListener("submit", apply);
