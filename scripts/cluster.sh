@@ -63,7 +63,9 @@ for i in $(seq 0 $((REPLICAS - 1))); do
 done
 
 PREFIX=$RUN_DIR PORT=$PORT ACTIONS_PORT=$ACTIONS_LB_PORT RASA_SERVERS=$rasa_servers ACTION_SERVERS=$action_servers \
-  .venv/bin/python -c 'import os, string, sys; print(string.Template(open(sys.argv[1]).read()).substitute(os.environ))' \
+  .venv/bin/python -c 'import os, string, sys
+names = ("PREFIX", "PORT", "ACTIONS_PORT", "RASA_SERVERS", "ACTION_SERVERS")  # nginx keeps its own $variables
+print(string.Template(open(sys.argv[1]).read()).safe_substitute({name: os.environ[name] for name in names}))' \
   deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
 "$NGINX" -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR" -e "$RUN_DIR/nginx-error.log" >"$RUN_DIR/logs/nginx.log" 2>&1 &
 pids+=($!)

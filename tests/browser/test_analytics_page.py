@@ -55,6 +55,8 @@ def test_the_manager_reads_the_figures_downloads_a_table_and_uses_a_phone(browse
         page.wait_for_timeout(300)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
         page.screenshot(path=str(ARTIFACTS / "analytics-phone.png"), full_page=True)
+        page.goto(f"{assistant.url}/agent/")  # the console, signed in by the same session, links to the page
+        expect(page.get_by_test_id("analytics-link")).to_be_visible(timeout=ANSWER_TIMEOUT)
         assert not errors, errors
     finally:
         context.close()
@@ -69,6 +71,9 @@ def test_an_agent_without_the_manager_role_sees_no_figures(browser, assistant) -
         _sign_in(page, assistant.url, "agent", "agent-dev-password")
         expect(page.get_by_test_id("analytics-forbidden")).to_be_visible(timeout=ANSWER_TIMEOUT)
         expect(page.get_by_test_id("summary-conversations")).to_have_count(0)
+        page.goto(f"{assistant.url}/agent/")
+        expect(page.get_by_test_id("agent-name")).to_have_text("agent", timeout=ANSWER_TIMEOUT)
+        expect(page.get_by_test_id("analytics-link")).to_be_hidden()
     finally:
         context.close()
 

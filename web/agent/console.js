@@ -114,7 +114,13 @@
     $("login-name").focus();
   }
 
+  /* Managers also get the analytics page (GET /me says who is one). */
+  function showAnalyticsLink() {
+    api("GET", "/me").then(function (data) { $("analytics-link").hidden = !data.manager; }, function () {});
+  }
+
   function start() {
+    showAnalyticsLink();
     $("login").hidden = true;
     $("console").hidden = false;
     $("whoami").hidden = false;
