@@ -3,9 +3,11 @@
 event is also published to RabbitMQ by Rasa's own Pika broker (queue `assistant_events`), for the analytics
 and any other consumer.
 
-Rasa publishes every new tracker event here. Each user message is checked against the open tickets in the
-database, on one background thread and in order (the event loop never waits for it): a conversation paused by
-another replica is known here too.
+Rasa publishes every new tracker event here. The broker remembers which conversations are paused (from the
+pause/resume events, and from the open tickets at start-up) and writes their user messages on one background
+thread, in order, so the event loop never waits for the database. With replicas (REDIS_URL), a conversation
+may have been paused by another replica: a user message of a conversation this one does not know as paused is
+checked against the open tickets in the database (on the same thread).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.brokers.broker import EventBroker
@@ -23,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from support.clock import now_utc
 from support.db.engine import session_scope
+from support.handoff.desk import active_conversations
 from support.handoff.tickets import add_customer_message
 from support.settings import environment
 
@@ -48,7 +51,10 @@ def rabbitmq_endpoint(url: str) -> EndpointConfig:
 class TicketEventBroker(EventBroker):
     def __init__(self, stream: Optional[EventBroker] = None) -> None:
         self.stream = stream  # RabbitMQ, when configured
+        self.paused: Set[str] = set()
+        self.shared = bool(environment().redis_url)  # several replicas: another one may have paused it
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-broker")
+        self.writer.submit(self._load_paused)
 
     @classmethod
     async def from_endpoint_config(
@@ -58,12 +64,34 @@ class TicketEventBroker(EventBroker):
         stream = await PikaEventBroker.from_endpoint_config(rabbitmq_endpoint(url), event_loop) if url else None
         return cls(stream)
 
+    def _load_paused(self) -> None:
+        try:
+            with session_scope() as session:
+                self.paused.update(active_conversations(session))
+        except SQLAlchemyError as error:
+            logger.warning("could not read the open tickets: %s", type(error).__name__)
+
     def publish(self, event: Dict[str, Any]) -> None:
         if self.stream is not None:
             self.stream.publish(event)
         conversation = event.get("sender_id") or ""
-        if event.get("event") == "user" and conversation:
+        kind = event.get("event")
+        if kind == "pause":
+            self.paused.add(conversation)
+        elif kind in ("resume", "restart"):
+            self.paused.discard(conversation)
+        elif kind == "user" and conversation in self.paused:
             self.writer.submit(self._add, conversation, event)
+        elif kind == "user" and conversation and self.shared:
+            self.writer.submit(self._add_if_paused_elsewhere, conversation, event)
+
+    @staticmethod
+    def _add_if_paused_elsewhere(conversation: str, event: Dict[str, Any]) -> None:
+        try:
+            with session_scope() as session:
+                add_customer_message(session, conversation, event, now_utc())  # only with an open ticket
+        except SQLAlchemyError as error:  # not known as paused here: most likely it is not
+            logger.warning("could not check the tickets of %s: %s", conversation, type(error).__name__)
 
     def is_ready(self) -> bool:
         return self.stream.is_ready() if self.stream is not None else True

@@ -42,10 +42,11 @@ def tracker_store(url: str) -> dict:
 
 
 def lock_store(redis_url: str) -> dict:
-    """Rasa's Redis lock store: one conversation's messages processed one at a time whichever replica gets them."""
+    """A lock store on Redis: one conversation's messages processed one at a time whichever replica gets them
+    (ours, channels/lock_store.py: Rasa's RedisLockStore loses turns when two replicas lock at once)."""
     parts = urlsplit(redis_url)
     store = {
-        "type": "redis",
+        "type": "channels.lock_store.AtomicRedisLockStore",
         "url": parts.hostname or "localhost",
         "port": parts.port or 6379,
         "db": int((parts.path or "/0").lstrip("/") or 0),

@@ -211,3 +211,32 @@ def test_an_agent_reply_reaches_a_widget_held_by_the_other_replica(cluster: Clus
     # the same customer reconnects through nginx and finds the conversation's history
     with ChatClient(Assistant(PORT, 0, cluster.token), {"token": token, "locale": "en-US"}) as again:
         assert any("Hello from the desk" in (m.get("text") or "") for m in again.history)
+
+
+def test_one_conversations_messages_sent_to_both_replicas_at_once_are_handled_one_at_a_time(cluster: Cluster) -> None:
+    """Rasa's Redis lock store (RasaHQ/rasa#9213: two replicas taking a ticket at the same instant): each pair of
+    messages, one per replica at the same moment, must both be handled, one after the other, nothing lost."""
+    first, second = cluster.replica(RASA_PORTS[0]), cluster.replica(RASA_PORTS[1])
+    sender = f"race-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for n in range(8):
+            bodies = [
+                {"sender": sender, "message": "how do I cancel my subscription?", "message_id": f"a{n}"},
+                {"sender": sender, "message": "what happens to my data after cancelling?", "message_id": f"b{n}"},
+            ]
+            answers = list(
+                pool.map(
+                    lambda pair: requests.post(f"{pair[0].url}/webhooks/rest/webhook", json=pair[1], timeout=60),
+                    zip((first, second), bodies),
+                )
+            )
+            assert all(a.status_code == 200 and a.json() for a in answers)
+    events = [e for e in cluster.tracker(f"rest-{sender}")["events"] if e["event"] in ("user", "bot", "action")]
+    turns: List[str] = []
+    for event in events:
+        if event["event"] == "user":
+            turns.append(event["message_id"])
+        elif event["event"] == "action" and event["name"] == "action_listen" and turns:
+            turns[-1] += ":done"
+    assert len(turns) == 16 and all(turn.endswith(":done") for turn in turns), turns  # no turn cut by another
+    assert sorted(t.split(":")[0] for t in turns) == sorted([f"a{n}" for n in range(8)] + [f"b{n}" for n in range(8)])
