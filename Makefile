@@ -80,7 +80,7 @@ shell: $(MODEL) db
 
 # Every test: lint first, then all layers (unit, db, actions, model, e2e, browser).
 test: lint $(WIDGET_LIB) $(MODEL)
-	$(STEP) "Running every test (about 15 minutes)..."
+	$(STEP) "Running every test (about 25 minutes)..."
 	$(PY) -m pytest tests
 
 # The inner loop: everything that needs no trained model, browser or running server (about a minute).
