@@ -10,43 +10,25 @@ Stateless: nothing is trained or stored.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
-from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components.stateless import StatelessPolicy
 from support.clarification import continues, previous_topic_of, stays_on_previous_topic
 
 FOLLOW_UP_ACTION = "action_follow_up"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class FollowUpPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {"priority": 7}  # RulePolicy's is 6
+class FollowUpPolicy(StatelessPolicy):
+    DEFAULT_PRIORITY = 7  # RulePolicy's is 6
 
-    @staticmethod
-    def supported_data() -> SupportedData:
-        return SupportedData.ML_DATA
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource  # nothing to learn
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[str, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
+    def predicted_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
         if tracker.latest_action_name == ACTION_LISTEN_NAME and FOLLOW_UP_ACTION in domain.action_names_or_texts:
             message = tracker.latest_message
             if (
@@ -59,5 +41,5 @@ class FollowUpPolicy(Policy):
                     previous_topic_of([e.as_dict() for e in tracker.applied_events() if isinstance(e, UserUttered)]),
                 )
             ):
-                probabilities[domain.index_for_action(FOLLOW_UP_ACTION)] = 1.0
-        return self._prediction(probabilities)
+                return FOLLOW_UP_ACTION
+        return None

@@ -7,17 +7,15 @@ policy's and RulePolicy's; it predicts nothing otherwise. Stateless: nothing is 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
-from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components.stateless import StatelessPolicy
 from support.clarification import NOT_TOPICS
 
 SAVE_COMMENT = "action_save_satisfaction_comment"
@@ -38,30 +36,14 @@ def action_before_latest_message(tracker: DialogueStateTracker) -> Optional[str]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class SatisfactionCommentPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {"priority": 8}  # FollowUpPolicy's is 7, RulePolicy's 6
+class SatisfactionCommentPolicy(StatelessPolicy):
+    DEFAULT_PRIORITY = 8  # FollowUpPolicy's is 7, RulePolicy's 6
 
-    @staticmethod
-    def supported_data() -> SupportedData:
-        return SupportedData.ML_DATA
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource  # nothing to learn
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[str, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
+    def predicted_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
         message = tracker.latest_message
         if tracker.latest_action_name == SAVE_COMMENT:  # the comment was the turn: nothing else answers it
-            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
-        elif (
+            return ACTION_LISTEN_NAME
+        if (
             tracker.latest_action_name == ACTION_LISTEN_NAME
             and SAVE_COMMENT in domain.action_names_or_texts
             and message is not None
@@ -71,5 +53,5 @@ class SatisfactionCommentPolicy(Policy):
             intent = message.intent.get("name")
             new_request = intent not in NOT_TOPICS and (message.intent.get("confidence") or 0) >= NEW_REQUEST_AT_LEAST
             if intent == "deny" or not new_request:
-                probabilities[domain.index_for_action(SAVE_COMMENT)] = 1.0
-        return self._prediction(probabilities)
+                return SAVE_COMMENT
+        return None
