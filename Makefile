@@ -112,8 +112,13 @@ bench-handoff: setup
 
 # Turn latency, throughput, CPU and memory under 1-50 concurrent conversations and an open-loop rate, REST and
 # socket.io, against both servers and Rasa's moodbot (bench/out/load.json, load.png; --database postgresql too).
+# With REPLICAS="1 2 3": the same client against that many replicas behind nginx (bench/out/replicas.json).
 bench-load: setup $(MODEL)
+ifdef REPLICAS
+	$(PY) -m bench.replica_bench --replicas $(REPLICAS)
+else
 	$(PY) -m bench.load_bench
+endif
 
 clean:
 	rm -rf models .rasa .run results bench/out

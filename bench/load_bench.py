@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -135,8 +136,8 @@ def listening_pid(port: int) -> Optional[int]:
 
 @dataclass
 class ProcessTree:
-    """A server: the process listening on its port, climbed up to (not including) scripts/run.sh or this
-    bench, with every descendant."""
+    """A server: the process listening on its port, climbed up to (not including) scripts/run.sh, cluster.sh or
+    this bench, with every descendant."""
 
     name: str
     root: int
@@ -147,7 +148,7 @@ class ProcessTree:
         if pid is None:
             raise RuntimeError(f"nothing listens on port {port}")
         parents = _parents()
-        while parents.get(pid, 1) not in (1, os.getpid()) and "run.sh" not in _cmdline(parents[pid]):
+        while parents.get(pid, 1) not in (1, os.getpid()) and not re.search(r"scripts/\w+\.sh", _cmdline(parents[pid])):
             pid = parents[pid]
         return cls(name, pid)
 
@@ -312,9 +313,11 @@ class WidgetConversation:
     """The chat widget: a socket.io connection (websocket) with the token and locale as auth. A turn is over
     when the number of messages that turn gives (learnt over REST at warm-up) has arrived."""
 
-    def __init__(self, url: str, auth: dict, timeout: float) -> None:
+    def __init__(self, url: str, auth: dict, timeout: float, source: Optional[str] = None) -> None:
         self.url, self.auth, self.timeout = url, auth, timeout
-        self.client = socketio.AsyncClient(reconnection=False)
+        # from `source` (127.0.0.x): nginx's address hash spreads the widgets over the replicas as it would clients
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0))) if source else None
+        self.client = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.confirmed = asyncio.Event()
         self.client.on("bot_uttered", self.inbox.put_nowait)
@@ -360,6 +363,8 @@ class WidgetConversation:
             await asyncio.wait_for(self.client.disconnect(), 10)
         except (asyncio.TimeoutError, socketio.exceptions.SocketIOError, aiohttp.ClientError, OSError):
             pass  # the conversation is over either way
+        if self.http is not None:
+            await self.http.close()
 
 
 Conversation = Any  # RestConversation | WidgetConversation
@@ -444,12 +449,14 @@ class Target:
     runs: List[Run]
     identities: Optional[Identities] = None
     expected: Dict[str, List[int]] = field(default_factory=dict)  # widget messages per turn, per script
+    sources: List[str] = field(default_factory=list)  # local addresses the widgets take in turn (replicas)
 
 
 class Player:
     def __init__(self, target: Target, http: aiohttp.ClientSession, timeout: float) -> None:
         self.target, self.http, self.timeout = target, http, timeout
         self._runs: Iterator[Run] = iter(())
+        self._widgets = 0
 
     def next_run(self) -> Run:
         try:
@@ -464,7 +471,9 @@ class Player:
         email = await identities.email(run) if identities and script.signed_in else script.user
         if run.transport == "socketio":
             auth = {"locale": script.locale, **({"token": issue_token(email)} if email else {})}
-            return WidgetConversation(self.target.url, auth, self.timeout)
+            sources, self._widgets = self.target.sources, self._widgets + 1
+            source = sources[self._widgets % len(sources)] if sources else None
+            return WidgetConversation(self.target.url, auth, self.timeout, source)
         metadata = {"locale": script.locale, **({"token": issue_token(email)} if email else {})}
         return RestConversation(self.http, self.target.url, metadata, self.timeout)
 

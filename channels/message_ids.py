@@ -1,4 +1,4 @@
-"""A REST message with a client message id is handled once, however many times the client sends it (a retry
+"""A REST or widget message with a client message id is handled once, however many times the client sends it (a retry
 after a timeout, or after the replica that had it died): the same id gets the same answer.
 
 The conversation store is the truth: a message whose id is in the conversation was handled, and its answer is
@@ -10,62 +10,37 @@ answer. A claim whose holder died expires after CLAIM_SECONDS and the message is
 from __future__ import annotations
 
 import asyncio
-import logging
+import re
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from redis import asyncio as aioredis
-from redis.exceptions import RedisError
-
+from channels.shared_keys import SharedKeys
 from support.settings import environment
 
-logger = logging.getLogger(__name__)
-
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")  # a client's message id, as REST and the widget send it
 CLAIM_SECONDS = 30  # a turn takes far less; a claim older than this belongs to a replica that died
 DONE_SECONDS = 24 * 3600
 WAIT_SECONDS = 60
 POLL_SECONDS = 0.2
 
-_local: Dict[str, float] = {}
-_redis: Dict[str, Any] = {}
+_claims: Dict[Optional[str], SharedKeys] = {}
 
 
-def _client() -> Optional[Any]:
+def _keys() -> SharedKeys:
     url = environment().redis_url
-    if not url:
-        return None
-    if url not in _redis:
-        _redis[url] = aioredis.from_url(url)
-    return _redis[url]
+    if url not in _claims:
+        _claims[url] = SharedKeys("message", url)
+    return _claims[url]
 
 
 async def claim(key: str, seconds: int = CLAIM_SECONDS) -> bool:
     """True for the first claimant of `key` (until it expires)."""
-    client = _client()
-    if client is not None:
-        try:
-            return bool(await client.set(f"assistant:message:{key}", 1, nx=True, ex=seconds))
-        except RedisError as error:
-            logger.warning("message ids: Redis unavailable (%s), this process decides alone", type(error).__name__)
-    now = time.monotonic()
-    for old in [k for k, until in _local.items() if until < now]:
-        del _local[old]
-    if key in _local:
-        return False
-    _local[key] = now + seconds
-    return True
+    return await _keys().add(key, seconds)
 
 
 async def keep(key: str) -> None:
     """The message was handled: its claim lasts a day (its answer is in the conversation)."""
-    client = _client()
-    if client is not None:
-        try:
-            await client.set(f"assistant:message:{key}", 1, ex=DONE_SECONDS)
-            return
-        except RedisError:
-            pass
-    _local[key] = time.monotonic() + DONE_SECONDS
+    await _keys().put(key, DONE_SECONDS)
 
 
 def answer_in(events: List[Dict[str, Any]], message_id: str, recipient: str) -> Optional[List[Dict[str, Any]]]:

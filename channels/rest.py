@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.gate import admit, conversation_language, identity_metadata, refusal
-from channels.message_ids import once
+from channels.message_ids import CLIENT_ID, once
 from support.identity import verified_token
 from support.settings import environment
 
@@ -84,7 +84,7 @@ def parse(request: Request) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
     if not isinstance(metadata, dict):
         return None, "metadata_must_be_an_object"
     message_id = body.get("message_id")
-    if message_id is not None and not (isinstance(message_id, str) and SENDER.fullmatch(message_id)):
+    if message_id is not None and not (isinstance(message_id, str) and CLIENT_ID.fullmatch(message_id)):
         return None, "invalid_message_id"
     return {"sender": sender, "message": message, "metadata": metadata, "message_id": message_id}, None
 

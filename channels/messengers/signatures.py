@@ -15,16 +15,14 @@ import hashlib
 import hmac
 import json as json_module
 import logging
-import threading
 import time
-from collections import OrderedDict
 from typing import Any, Dict, Iterable, Optional
 
 import aiohttp
-from redis import asyncio as aioredis
-from redis.exceptions import RedisError
 from sanic import response
 from sanic.response import HTTPResponse
+
+from channels.shared_keys import SharedKeys
 
 logger = logging.getLogger(__name__)
 
@@ -86,44 +84,18 @@ def unauthorized() -> HTTPResponse:
 
 
 class DeliveryLog:
-    """Delivery ids already taken, forgotten after `ttl` seconds. With REDIS_URL they are shared by every replica
-    (SET NX with an expiry: a platform's retry landing on another replica is still processed once); without it,
-    or while Redis is unreachable, this process remembers them (bounded)."""
+    """Delivery ids already taken, forgotten after `ttl` seconds: shared by every replica with REDIS_URL (a
+    platform's retry landing on another replica is still processed once), else remembered by this process."""
 
     def __init__(
         self, prefix: str = "", ttl: float = 24 * 3600, max_entries: int = 100_000, redis_url: Optional[str] = None
     ) -> None:
-        self.prefix, self.ttl, self.max_entries = prefix, ttl, max_entries
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-        self.redis = aioredis.from_url(redis_url) if redis_url else None
+        self.ttl = ttl
+        self.keys = SharedKeys(f"delivery:{prefix}", redis_url, max_entries)
 
     async def first_time(self, key: Optional[str]) -> bool:
         """True the first time `key` is seen (and remembers it); a missing key is always new."""
-        if not key:
-            return True
-        if self.redis is not None:
-            try:
-                return bool(
-                    await self.redis.set(f"assistant:delivery:{self.prefix}:{key}", 1, nx=True, ex=int(self.ttl))
-                )
-            except RedisError as error:
-                logger.warning(
-                    "delivery ids: Redis unavailable (%s), this process remembers them", type(error).__name__
-                )
-        return self._remember(key)
-
-    def _remember(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            while self._seen and (
-                len(self._seen) >= self.max_entries or next(iter(self._seen.values())) < now - self.ttl
-            ):
-                self._seen.popitem(last=False)
-            if key in self._seen:
-                return False
-            self._seen[key] = now
-            return True
+        return True if not key else await self.keys.add(key, self.ttl)
 
 
 def mask_secrets(text: str, secrets: Iterable[Optional[str]]) -> str:

@@ -31,6 +31,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from channels.gate import admit, conversation_language, identity_metadata, refusal
+from channels.message_ids import CLIENT_ID, once
 from support.identity import jwt_secret, verified_token
 from support.settings import InsecureConfiguration, environment
 
@@ -78,7 +79,7 @@ def history(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for event in events[-HISTORY_EVENTS:]:
         if event.get("event") == "user" and event.get("text"):
             text = event["text"]
-            messages.append({"sender": "user", "text": titles.get(text, text)})
+            messages.append({"sender": "user", "text": titles.get(text, text), "id": event.get("message_id")})
         elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
             buttons = (event.get("data") or {}).get("buttons") or []
             titles = {b.get("payload"): b.get("title") for b in buttons if b.get("payload")}
@@ -188,24 +189,38 @@ class ChatInput(InputChannel):
             metadata = {"locale": session["locale"]}
             if customer is not None and customer.expires > datetime.now(timezone.utc):
                 metadata.update(identity_metadata(customer.email, conversation, customer.expires))
-            await on_new_message(
-                UserMessage(
-                    cleaned,
-                    ChatOutput(sio, "bot_uttered"),
-                    session["conversation"],
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
-            )
+            message_id = data.get("message_id")
+            message_id = message_id if isinstance(message_id, str) and CLIENT_ID.fullmatch(message_id) else None
+
+            async def handle() -> List[Dict[str, Any]]:
+                output = ChatOutput(sio, "bot_uttered")
+                await on_new_message(
+                    UserMessage(
+                        cleaned, output, conversation, input_channel=self.name(), metadata=metadata,
+                        message_id=message_id,
+                    )
+                )  # fmt: skip
+                return []  # the answer went to the conversation's room as it was made
+
+            if message_id is None:
+                await handle()
+                return
+            try:  # a copy of a message already handled (a widget reconnected) is not handled again
+                await once(conversation, message_id, lambda: self._events(conversation), handle)
+            except TimeoutError:
+                logger.warning("widget message %s of %s: still in progress elsewhere", message_id, conversation)
 
         return bp
 
     def _app(self) -> Optional[Sanic]:
         return getattr(self.blueprint_ref.ctx, "app", None) if self.blueprint_ref else None
 
-    async def _history(self, conversation: str) -> List[Dict[str, Any]]:
+    async def _events(self, conversation: str) -> List[Dict[str, Any]]:
         agent = getattr(getattr(self._app(), "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
             return []
         tracker = await agent.tracker_store.retrieve(conversation)
-        return history([event.as_dict() for event in tracker.events]) if tracker else []
+        return [event.as_dict() for event in tracker.events] if tracker else []
+
+    async def _history(self, conversation: str) -> List[Dict[str, Any]]:
+        return history(await self._events(conversation))

@@ -6,6 +6,7 @@ Like a real provider, it remembers every idempotency key on its side, in the dat
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Optional
 
@@ -27,6 +28,8 @@ SANDBOX_DECLINES = {
     "0002": FailureReason.PAYMENT_SYSTEM_ERROR,
 }
 SANDBOX_TIMEOUT = "0000"  # charged, but the answer is lost on the way back
+SANDBOX_SLOW = "0505"  # charged, answered after SLOW_SECONDS (a slow bank: a replica can die meanwhile)
+SLOW_SECONDS = 3.0
 
 
 def _result(row: m.SandboxCharge) -> ChargeResult:
@@ -55,6 +58,8 @@ class SandboxGateway:
 
     def charge(self, *, amount_minor: int, currency: str, card: Card, idempotency_key: str) -> ChargeResult:
         result = self._record(amount_minor, currency, card, idempotency_key)
+        if card.last4 == SANDBOX_SLOW:
+            time.sleep(SLOW_SECONDS)
         if card.last4 == SANDBOX_TIMEOUT:
             raise GatewayTimeout(idempotency_key)
         return result

@@ -1,131 +1,55 @@
 """Two Rasa replicas and two action servers behind nginx (scripts/cluster.sh, as `make cluster` starts them) on
-PostgreSQL, Redis and RabbitMQ: one replica is killed (SIGKILL) while conversations go on, and nothing is lost or
-handled twice; an agent's reply reaches a widget held by the other replica; the killed replica comes back."""
+PostgreSQL, Redis and RabbitMQ: one replica is killed while REST conversations, widgets and payment retries go on,
+and nothing is lost, handled twice or charged twice; an agent's reply reaches a widget held by the other replica;
+the killed replica comes back and takes traffic."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
-import redis
 import requests
+from sqlalchemy import func, select
 
+from support.db import models as m
+from support.db.engine import engine_for, session_scope
 from support.identity import issue_token
+from support.payments.sandbox import SANDBOX_SLOW
+from tests.helpers.cluster import Cluster, running_cluster
 from tests.helpers.conversation import reference_in, texts
-from tests.helpers.server import PG_URL, ROOT, Assistant, prepare_database
-from tests.helpers.socketio_client import ChatClient
+from tests.helpers.server import Assistant, add_past_due_customer
+from tests.helpers.socketio_client import ChatClient, Widget
 
 PORT = int(os.environ.get("TEST_CLUSTER_PORT", 18080))
 RASA_PORTS = (PORT + 100, PORT + 101)
 REDIS_URL = "redis://127.0.0.1:6379/5"
 AGENT = ("agent", "agent-dev-password")
-
-
-class Cluster:
-    def __init__(self, process: subprocess.Popen, env: Dict[str, str], database_url: str) -> None:
-        self.process, self.env, self.database_url = process, env, database_url
-        self.url = f"http://127.0.0.1:{PORT}"
-        self.run_dir = ROOT / ".run" / f"cluster-{PORT}"
-        self.token = env["RASA_API_TOKEN"]
-        self.restarted: List[subprocess.Popen] = []
-
-    def replica(self, port: int) -> Assistant:
-        return Assistant(port, 0, self.token)
-
-    def pid(self, port: int) -> int:
-        return int((self.run_dir / f"rasa-{port}.pid").read_text())
-
-    def tracker(self, conversation: str) -> dict:
-        response = requests.get(
-            f"{self.url}/conversations/{conversation}/tracker", params={"token": self.token}, timeout=30
-        )
-        return response.json()
-
-    def restart(self, port: int) -> subprocess.Popen:
-        """The replica started again as cluster.sh starts it."""
-        log = (self.run_dir / "logs" / f"rasa-{port}-restarted.log").open("w")
-        command = [
-            str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", "models/assistant.tar.gz", "--interface",
-            "127.0.0.1", "--port", str(port), "--enable-api", "--auth-token", self.token, "--credentials",
-            "credentials.yml", "--endpoints", str(self.run_dir / "endpoints.yml"),
-        ]  # fmt: skip
-        env = {**self.env, "REFUSE_DB_ON_EVENT_LOOP": "1"}
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.restarted.append(process)
-        return process
+WIDGETS = [f"127.0.0.{n}" for n in range(2, 12)]  # ten widgets that nginx's address hash spreads over the replicas
+REST_TURNS = ("how do I cancel my subscription?", "and what about telephony credits?", "thanks")
+WIDGET_TURNS = {
+    "en-GB": ("what happens to my data if I cancel?", "how do I export my contacts first?"),
+    "fr-FR": ("que deviennent mes données si je résilie ?", "et comment j'exporte mes contacts avant ?"),
+}
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    database_url = PG_URL.rsplit("/", 1)[0] + "/assistant_cluster_test"
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = 'assistant_cluster_test'")).first():
-            connection.execute(text("CREATE DATABASE assistant_cluster_test"))
-    admin.dispose()
-    prepare_database(database_url)
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
-        "PORT": str(PORT),
-        "REPLICAS": "2",
-        "ACTIONS": "2",
-        "KEEP_GOING": "1",
-        "RASA_API_TOKEN": uuid.uuid4().hex,
-        "ACTION_SERVER_TOKEN": uuid.uuid4().hex,
-        "RATE_LIMIT_CLIENT": "1000000",
-    }
-    process = subprocess.Popen(
-        [str(ROOT / "scripts" / "cluster.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output: List[str] = []
-    deadline = time.monotonic() + 400
-    for line in process.stdout:  # type: ignore[union-attr]
-        output.append(line)
-        if "The cluster is ready" in line or time.monotonic() > deadline:
-            break
-    if not any("The cluster is ready" in line for line in output):
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the cluster did not start:\n" + "".join(output))
-    found = Cluster(process, env, database_url)
-    try:
+    with running_cluster(PORT, "assistant_cluster_test", REDIS_URL) as found:
         yield found
-    finally:
-        for replica in found.restarted:
-            replica.terminate()
-            replica.wait(timeout=30)
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
-def _say(cluster: Cluster, sender: str, text: str, message_id: str, metadata: dict | None = None) -> list:
+def _say(url: str, sender: str, text: str, message_id: str, metadata: dict | None = None) -> list:
     """A REST message with its client id, retried (same id) until a replica answers it."""
     body = {"sender": sender, "message": text, "message_id": message_id, "metadata": metadata or {}}
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while True:
         try:
-            response = requests.post(f"{cluster.url}/webhooks/rest/webhook", json=body, timeout=30)
+            response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=90)
             if response.status_code == 200:
                 return response.json()
         except requests.RequestException:
@@ -134,63 +58,135 @@ def _say(cluster: Cluster, sender: str, text: str, message_id: str, metadata: di
         time.sleep(0.5)
 
 
-def _conversation(cluster: Cluster, n: int, kill_after: list) -> Dict[str, list]:
-    sender = f"cluster-{n}-{uuid.uuid4().hex[:8]}"
-    answers = {}
-    for turn, text in enumerate(("how do I cancel my subscription?", "and what about telephony credits?", "thanks")):
-        answers[f"{sender}:{turn}"] = _say(cluster, sender, text, f"m{turn}")
-        if turn == 0:
-            kill_after.append(sender)
-            while len(kill_after) < 999 and not os.path.exists(cluster.run_dir / "killed"):
-                time.sleep(0.05)
-    return answers
+def _user_ids(cluster: Cluster, conversation: str) -> List[str]:
+    return [e.get("message_id") for e in cluster.tracker(conversation)["events"] if e["event"] == "user"]
+
+
+def _holders(cluster: Cluster) -> Dict[str, int]:
+    """Which replica nginx sends each widget address to, read from its access log."""
+    found: Dict[str, int] = {}
+    for line in (cluster.run_dir / "nginx-access.log").read_text().splitlines():
+        parts = line.split()
+        if "/socket.io/" in line and parts[0] in WIDGETS and parts[-3].startswith("127.0.0.1:"):
+            found[parts[0]] = int(parts[-3].split(":")[1])
+    return found
+
+
+def _past_due_customers(cluster: Cluster, count: int) -> List[Tuple[str, str]]:
+    """(REST sender, email) of new admins whose renewal failed, paying with the sandbox's slow card (charged,
+    answered after 3 s)."""
+    payers = [(f"payer-{n}-{uuid.uuid4().hex[:8]}", f"admin@slow{uuid.uuid4().hex[:8]}.example") for n in range(count)]
+    with session_scope(engine_for(cluster.database_url)) as session:
+        for _, email in payers:
+            add_past_due_customer(session, email, last4=SANDBOX_SLOW)
+    return payers
+
+
+def _charges(cluster: Cluster, email: str) -> Tuple[int, int, str]:
+    """(sandbox charges, succeeded attempts, subscription status) of a customer's account."""
+    with session_scope(engine_for(cluster.database_url)) as session:
+        account = session.execute(select(m.User.account_id).where(m.User.email == email)).scalar_one()
+        invoices = session.execute(select(m.Invoice.id).where(m.Invoice.account_id == account)).scalars().all()
+        keys = [f"invoice-{invoice}-attempt-%" for invoice in invoices]
+        charges = sum(
+            session.execute(select(func.count()).where(m.SandboxCharge.idempotency_key.like(key))).scalar_one()
+            for key in keys
+        )
+        succeeded = session.execute(
+            select(func.count())
+            .select_from(m.PaymentAttempt)
+            .where(m.PaymentAttempt.invoice_id.in_(invoices), m.PaymentAttempt.outcome == "succeeded")
+        ).scalar_one()
+        status = session.execute(select(m.Subscription.status).where(m.Subscription.account_id == account)).scalar_one()
+    return charges, succeeded, str(status)
 
 
 def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(cluster: Cluster) -> None:
-    paused_sender = f"cluster-paused-{uuid.uuid4().hex[:6]}"
-    handed = texts(_say(cluster, paused_sender, "I want to talk to a person", "h0"))
-    reference = reference_in(handed)
-    (cluster.run_dir / "killed").unlink(missing_ok=True)
-    started: list = []
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        futures = [pool.submit(_conversation, cluster, n, started) for n in range(10)]
-        while len(started) < 10:
-            time.sleep(0.05)
-        victim = RASA_PORTS[0]
-        (cluster.run_dir / "killed").touch()  # the second turns start...
-        time.sleep(0.3)
-        os.kill(cluster.pid(victim), signal.SIGKILL)  # ...and the replica dies under them
-        answers = {k: v for future in futures for k, v in future.result().items()}
-    assert len(answers) == 30 and all(texts(answer) for answer in answers.values())
-    for key in {k.rsplit(":", 1)[0] for k in answers}:
-        events = cluster.tracker(f"rest-{key}")["events"]
-        ids = [e.get("message_id") for e in events if e["event"] == "user"]
-        assert ids == ["m0", "m1", "m2"], (key, ids)  # each message once, in order, none missing
+    """20 conversations (10 REST, 10 widgets) and 3 payment retries are under way when one replica stops
+    (SIGSTOP: whatever reaches it now is never handled) and is then killed (SIGKILL)."""
+    victim, survivor = RASA_PORTS
+    paused = f"cluster-paused-{uuid.uuid4().hex[:6]}"
+    reference = reference_in(texts(_say(cluster.url, paused, "I want to talk to a person", "h0")))
+
+    rest = [f"cluster-{n}-{uuid.uuid4().hex[:8]}" for n in range(10)]
+    for sender in rest:
+        assert texts(_say(cluster.url, sender, REST_TURNS[0], "m0"))
+    widgets = [Widget(cluster.url, source, "fr-FR" if n % 2 else "en-GB") for n, source in enumerate(WIDGETS)]
+    for widget in widgets:
+        widget.connect()
+        widget.send(WIDGET_TURNS[widget.auth["locale"]][0], "w0")
+    holders = _holders(cluster)
+    assert set(holders.values()) == set(RASA_PORTS), holders  # some widgets on each replica
+    payers = _past_due_customers(cluster, 3)
+    for sender, email in payers:
+        offer = texts(
+            _say(cluster.url, sender, "please retry my failed payment now", "p0", {"token": issue_token(email)})
+        )
+        assert "0505" in offer, offer
+    _wait(lambda: all(_user_ids(cluster, w.conversation) == ["w0"] and _turn_over(cluster, w) for w in widgets))
+
+    with ThreadPoolExecutor(max_workers=len(rest) + len(payers)) as pool:
+        # the payments' yes reach the victim itself: their charges are under way (3 s at the bank) when it dies
+        paying = [pool.submit(_pay, cluster, cluster.replica(victim).url, *payer) for payer in payers]
+        time.sleep(1.0)
+        os.kill(cluster.pid(victim), signal.SIGSTOP)
+        talking = [pool.submit(_say, cluster.url, sender, REST_TURNS[1], "m1") for sender in rest]
+        for widget in widgets:
+            widget.send(WIDGET_TURNS[widget.auth["locale"]][1], "w1")
+        time.sleep(1.5)
+        os.kill(cluster.pid(victim), signal.SIGKILL)
+        for future in talking + paying:
+            assert future.result()
+    for sender in rest:
+        assert texts(_say(cluster.url, sender, REST_TURNS[2], "m2"))
+        assert _user_ids(cluster, f"rest-{sender}") == ["m0", "m1", "m2"], sender  # each once, in order
+
+    # the widgets: the victim's reconnected to the survivor, saw their history, sent their last message again
+    _wait(lambda: all(_user_ids(cluster, w.conversation) == ["w0", "w1"] and _turn_over(cluster, w) for w in widgets))
+    stranded = [w for w in widgets if holders[w.source] == victim]
+    assert all(len(w.histories) >= 2 and w.resent == ["w1"] for w in stranded), [(w.source, w.resent) for w in stranded]
+    assert all(any(m["text"] == WIDGET_TURNS[w.auth["locale"]][0] for m in w.histories[-1]) for w in stranded)
+    assert all(w.replies for w in widgets)  # every widget was answered after its second message
+    for widget in widgets:
+        widget.close()
+
+    # the payments: each charged once, whatever the customer's retry found
+    assert [_charges(cluster, email) for _, email in payers] == [(1, 1, "active")] * len(payers)
+
     # the same message sent again (a client that never saw the answer) is answered, not handled again
-    first = next(iter(answers))
-    sender, turn = first.rsplit(":", 1)
-    again = _say(cluster, sender, "how do I cancel my subscription?", f"m{turn}")
-    assert again == answers[first]
-    assert [e.get("message_id") for e in cluster.tracker(f"rest-{sender}")["events"] if e["event"] == "user"] == [
-        "m0",
-        "m1",
-        "m2",
-    ]
+    again = _say(cluster.url, rest[0], REST_TURNS[1], "m1")
+    assert texts(again) and _user_ids(cluster, f"rest-{rest[0]}") == ["m0", "m1", "m2"]
     # a conversation a person owns stays silent whichever replica gets its next message
-    assert _say(cluster, paused_sender, "hello? anyone?", "h1") == []
+    assert _say(cluster.url, paused, "hello? anyone?", "h1") == []
     ticket = requests.get(f"{cluster.url}/agent/api/tickets/{reference}", auth=AGENT, timeout=30).json()["ticket"]
     assert "hello? anyone?" in [line["text"] for line in ticket["transcript"]]
 
     cluster.restart(victim)
-    replica = cluster.replica(victim)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(replica.url, timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(1)
-    assert texts(replica.say("how do I cancel?", f"back-{uuid.uuid4().hex[:6]}"))  # it takes traffic again
+    assert texts(cluster.replica(victim).say("how do I cancel?", f"back-{uuid.uuid4().hex[:6]}"))  # takes traffic
+
+
+def _pay(cluster: Cluster, url: str, sender: str, email: str) -> list:
+    """The customer's yes, sent to `url`; when that replica dies, sent again (same id) through nginx."""
+    body = {"sender": sender, "message": "yes", "message_id": "p1", "metadata": {"token": issue_token(email)}}
+    try:
+        response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=90)
+        if response.status_code == 200:
+            return response.json()
+    except requests.RequestException:
+        pass
+    return _say(cluster.url, sender, "yes", "p1", {"token": issue_token(email)})
+
+
+def _turn_over(cluster: Cluster, widget: Widget) -> bool:
+    events = cluster.tracker(widget.conversation)["events"]
+    return events[-1]["event"] == "action" and events[-1].get("name") == "action_listen"
+
+
+def _wait(condition: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.5)
 
 
 def test_an_agent_reply_reaches_a_widget_held_by_the_other_replica(cluster: Cluster) -> None:

@@ -133,8 +133,18 @@ def start_assistant(
     }
     for log in Assistant(rasa_port, actions_port, token).logs:
         log.unlink(missing_ok=True)
+    process = launch("run.sh", env, "The assistant is ready", 300)
+    server = Assistant(rasa_port, actions_port, token, database, database_url)
+    try:
+        yield server
+    finally:
+        stop_group(process)
+
+
+def launch(script: str, env: dict, ready: str, seconds: float) -> subprocess.Popen:
+    """scripts/<script> started in a process group of its own, once it printed `ready`; else the test fails."""
     process = subprocess.Popen(
-        [str(ROOT / "scripts" / "run.sh")],
+        [str(ROOT / "scripts" / script)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -143,28 +153,27 @@ def start_assistant(
         start_new_session=True,
     )
     output = []
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + seconds
     for line in process.stdout:  # type: ignore[union-attr]
         output.append(line)
-        if "The assistant is ready" in line:
+        if ready in line or time.monotonic() > deadline:
             break
-        if time.monotonic() > deadline:
-            break
-    if process.poll() is not None or not any("The assistant is ready" in line for line in output):
+    if process.poll() is not None or not any(ready in line for line in output):
         try:
-            os.killpg(process.pid, signal.SIGKILL)  # run.sh and both servers: nothing keeps holding the ports
+            os.killpg(process.pid, signal.SIGKILL)  # the script and its servers: nothing keeps holding the ports
         except ProcessLookupError:
-            pass  # run.sh stopped by itself, and its servers with it
-        pytest.fail("the assistant did not start:\n" + "".join(output))
-    server = Assistant(rasa_port, actions_port, token, database, database_url)
+            pass  # it stopped by itself, and its servers with it
+        pytest.fail(f"scripts/{script} did not start:\n" + "".join(output))
+    return process
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Ctrl-C to a launched script's group, then SIGKILL after 30 s."""
+    os.killpg(process.pid, signal.SIGINT)
     try:
-        yield server
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def helpdesk_env(receiver: Receiver) -> dict:

@@ -7,7 +7,9 @@ import queue
 import time
 from typing import Any, Dict, List, Optional
 
+import requests
 import socketio
+from requests.adapters import HTTPAdapter
 
 from tests.helpers.server import Assistant
 
@@ -89,3 +91,64 @@ class ChatClient:
                     return sum(1 for event in turn if event["event"] == "bot")
             time.sleep(0.1)
         raise AssertionError(f"the turn did not end within {wait} s")
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connects from a given local address: on one machine, 127.0.0.2, 127.0.0.3... look like different clients."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+class Widget:
+    """A widget as web/widget/chat-widget.js behaves across a lost replica: polling transport, reconnects by
+    itself, each message with an id, and the recent ones the history does not show sent again (same id)."""
+
+    def __init__(self, url: str, source: str, locale: str = "en-GB") -> None:
+        self.url, self.source = url, source
+        self.auth: Dict[str, Any] = {"locale": locale}  # the client sends this same dict on every reconnection
+        self.conversation = ""
+        self.histories: List[List[dict]] = []
+        self.replies: List[dict] = []
+        self.unconfirmed: Dict[str, str] = {}
+        self.resent: List[str] = []
+        http = requests.Session()
+        http.mount("http://", SourceAddressAdapter(source))
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.5, http_session=http)
+        self.client.on("session_confirm", self._confirmed)
+        self.client.on("history", self._history)
+        self.client.on("bot_uttered", self.replies.append)
+
+    def connect(self) -> None:
+        self.client.connect(self.url, auth=self.auth, transports=["polling"], socketio_path="/socket.io")
+        deadline = time.monotonic() + 30
+        while not self.histories and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.histories, f"no history for the widget at {self.source}"
+
+    def send(self, text: str, message_id: str) -> None:
+        self.unconfirmed[message_id] = text
+        self.client.emit("user_uttered", {"message": text, "message_id": message_id})
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+    def _confirmed(self, data: dict) -> None:
+        self.conversation = data["session_id"]
+        if data.get("session_token"):
+            self.auth["session"] = data["session_token"]
+
+    def _history(self, data: dict) -> None:
+        messages = data.get("messages", [])
+        self.histories.append(messages)
+        shown = {m.get("id") for m in messages if m.get("sender") == "user"}
+        missing = {key: text for key, text in self.unconfirmed.items() if key not in shown}
+        self.unconfirmed = {}
+        for key, text in missing.items():
+            self.resent.append(key)
+            self.send(text, key)

@@ -41,7 +41,7 @@ def run(coroutine: Any) -> Any:
 @pytest.fixture(autouse=True)
 def local_claims(monkeypatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    message_ids._local.clear()
+    message_ids._claims.clear()
 
 
 def test_two_copies_at_once_are_handled_once_and_both_get_the_answer() -> None:

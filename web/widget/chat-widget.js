@@ -18,6 +18,7 @@
   var server = script.getAttribute("data-server") || new URL(script.src).origin;
   var waitForToken = script.hasAttribute("data-wait-for-token");
   var MAX_LENGTH = 2000;
+  var MAX_UNCONFIRMED = 10, RESEND_WITHIN_MS = 120000;   // a reconnect after a replica died takes seconds
   var SESSION_KEY = "supportchat:session:" + server;            // anonymous visitors' conversation
   var OPEN_KEY = "supportchat:open";                            // panel kept open across reloads (this tab)
 
@@ -47,7 +48,8 @@
   var state = {
     token: null, tokenKnown: !waitForToken, locale: script.getAttribute("data-locale") || navigator.language || "en",
     socket: null, ioReady: null, isOpen: false, signedIn: null, typingTimer: null,
-    ready: false, pending: []                                   // messages typed before the history arrived
+    ready: false, pending: [],                                  // messages typed before the history arrived
+    unconfirmed: []                    // sent, not yet seen in a history: sent again (same id) after a reconnect
   };
   function t() { return LABELS[/^fr/i.test(state.locale) ? "fr" : "en"]; }
 
@@ -228,8 +230,10 @@
       });
       socket.on("history", function (data) {
         renderHistory(data && data.messages);
+        var resend = unconfirmedAfter(data && data.messages);
         log.setAttribute("data-loaded", "true");               // lets tests and host pages know it is shown
         state.ready = true;
+        resend.forEach(function (m) { deliver(m.text, m.shownAs, m.id); });
         state.pending.splice(0).forEach(function (m) { deliver(m[0], m[1]); });
       });
       socket.on("bot_uttered", function (data) {
@@ -286,10 +290,28 @@
     }
     return true;
   }
-  function deliver(text, shownAs) {
-    state.socket.emit("user_uttered", { message: text });
+  function deliver(text, shownAs, id) {
+    id = id || newMessageId();
+    state.unconfirmed = state.unconfirmed.slice(-(MAX_UNCONFIRMED - 1))
+      .concat([{ id: id, text: text, shownAs: shownAs, at: Date.now() }]);
+    state.socket.emit("user_uttered", { message: text, message_id: id });
     addMessage("user", shownAs || text);
     setTyping(true);
+  }
+  // The messages the server may never have handled (the replica holding the connection died): the recent ones
+  // whose id the conversation's history does not show. The server handles an id once, so a copy is harmless.
+  function unconfirmedAfter(messages) {
+    var seen = {};
+    (messages || []).forEach(function (m) { if (m.sender === "user" && m.id) seen[m.id] = true; });
+    var recent = Date.now() - RESEND_WITHIN_MS;
+    var missing = state.unconfirmed.filter(function (m) { return !seen[m.id] && m.at > recent; });
+    state.unconfirmed = [];
+    return missing;
+  }
+  function newMessageId() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return "w" + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
 
   /* ---------- open / close, keyboard ---------- */
@@ -346,7 +368,7 @@
       state.tokenKnown = true;
       if (!changed) return;
       state.signedIn = null;
-      state.pending = [];                                       // never send one visitor's words as another's
+      state.pending = []; state.unconfirmed = [];  // never send one visitor's words as another's
       renderHistory([]);                                        // never show one visitor's messages to another
       applyLabels();
       if (state.socket) reconnect();
