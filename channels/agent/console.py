@@ -50,6 +50,7 @@ WEB_DIR = ROOT / "web" / "agent"
 CONSOLE_FILES = {
     "": (WEB_DIR / "index.html", "text/html"),
     "analytics": (WEB_DIR / "analytics.html", "text/html"),
+    "common.js": (WEB_DIR / "common.js", "application/javascript"),  # shared by console.js and analytics.js
     "console.js": (WEB_DIR / "console.js", "application/javascript"),
     "console.css": (WEB_DIR / "console.css", "text/css"),
     "analytics.js": (WEB_DIR / "analytics.js", "application/javascript"),

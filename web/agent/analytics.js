@@ -3,8 +3,11 @@
 (function () {
   "use strict";
 
-  var API = "/agent/api";
-  var STORAGE_KEY = "agentConsole.credentials"; // the console's session: one sign-in for both pages
+  var $ = AgentCommon.$; // common.js: what this page shares with the console, its session included
+  var el = AgentCommon.el;
+  var notify = AgentCommon.notify;
+  var ApiError = AgentCommon.ApiError;
+
   var DEFAULT_DAYS = 30;
   var MAX_FILLED_DAYS = 400; // the topics chart shows every day of a range up to this length, empty days included
   var DAY_MS = 86400000;
@@ -53,50 +56,16 @@
   var state = { auth: null, name: null, manager: false, range: null, request: 0, charts: {},
     privacy: { request: 0, busy: false, pending: null, focused: null } };
 
-  function $(id) { return document.getElementById(id); }
-
-  /* Builds an element; strings become text nodes (API text is never parsed as HTML). */
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (attrs[key] !== null && attrs[key] !== undefined) node.setAttribute(key, attrs[key]);
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      var child = arguments[i];
-      if (child === null || child === undefined) continue;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  function notify(text, kind) {
-    var notice = $("notice");
-    notice.textContent = text || "";
-    notice.className = "notice" + (text ? " notice-" + (kind || "info") : "");
-  }
-
-  function basicAuth(name, password) {
-    var bytes = new TextEncoder().encode(name + ":" + password);
-    var binary = "";
-    bytes.forEach(function (b) { binary += String.fromCharCode(b); });
-    return "Basic " + btoa(binary);
-  }
-
-  function ApiError(status, code) {
-    this.status = status;
-    this.code = code;
-  }
-
   /* GET of a JSON resource; throws ApiError (status 0 = network). */
   function api(path, auth) {
     var options = { headers: { Authorization: auth || state.auth, Accept: "application/json" }, cache: "no-store" };
-    return fetch(API + path, options).then(function (response) {
+    return AgentCommon.request(path, options).then(function (response) {
       return response.json().then(function (data) { return { data: data, parsed: true }; },
         function () { return { data: {}, parsed: false }; }).then(function (body) {
         if (response.ok && body.parsed && body.data && typeof body.data === "object") return body.data;
         throw new ApiError(response.status, response.ok ? "bad_response" : body.data && body.data.error);
       });
-    }, function () { throw new ApiError(0, "network"); });
+    });
   }
 
   function describeError(error) {
@@ -248,7 +217,7 @@
   }
 
   function logout(message) {
-    sessionStorage.removeItem(STORAGE_KEY);
+    AgentCommon.forgetSession();
     state.auth = state.name = null;
     state.manager = false;
     state.request++;
@@ -263,7 +232,7 @@
     return api("/me", auth).then(function (data) {
       state.auth = auth;
       state.name = data.agent;
-      sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ auth: auth, name: data.agent }));
+      AgentCommon.saveSession(auth, data.agent);
       notify("");
       if (data.manager === true) start();
       else showForbidden();
@@ -272,7 +241,7 @@
         if (fromForm) {
           notify(describeError(error), "error");
         } else {
-          sessionStorage.removeItem(STORAGE_KEY);
+          AgentCommon.forgetSession();
           notify("Your session is no longer valid: please sign in again.", "error");
         }
       } else {
@@ -286,7 +255,7 @@
 
   function login(event) {
     event.preventDefault();
-    var auth = basicAuth($("login-name").value, $("login-password").value);
+    var auth = AgentCommon.basicAuth($("login-name").value, $("login-password").value);
     $("login-submit").disabled = true;
     checkSession(auth, true).then(function () {
       if (state.auth === auth) $("login-password").value = "";
@@ -503,18 +472,15 @@
       "&to=" + encodeURIComponent(range.to);
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
-    fetch(API + "/analytics.csv" + query, { headers: { Authorization: state.auth, Accept: "text/csv" }, cache: "no-store" })
+    AgentCommon.request("/analytics.csv" + query,
+      { headers: { Authorization: state.auth, Accept: "text/csv" }, cache: "no-store" })
       .then(function (response) {
-        if (!response.ok) {
-          return response.json().catch(function () { return {}; }).then(function (data) {
-            throw new ApiError(response.status, data && data.error);
-          });
-        }
+        if (!response.ok) return AgentCommon.failed(response);
         return response.blob().then(function (blob) {
           saveBlob(blob, filenameFrom(response.headers.get("Content-Disposition"),
             name + "_" + range.from + "_" + range.to + ".csv"));
         });
-      }, function () { throw new ApiError(0, "network"); })
+      })
       .catch(function (error) {
         if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
           fail(error);
@@ -617,12 +583,9 @@
   function privacyFetch(path, options) {
     options.headers.Authorization = state.auth;
     options.cache = "no-store";
-    return fetch(API + path, options).then(function (response) {
-      if (response.ok) return response;
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        throw new ApiError(response.status, data && data.error);
-      });
-    }, function () { throw new ApiError(0, "network"); });
+    return AgentCommon.request(path, options).then(function (response) {
+      return response.ok ? response : AgentCommon.failed(response);
+    });
   }
 
   /* 401 and 403 as everywhere on the page; anything else under the form. */
@@ -978,8 +941,7 @@
     window.addEventListener("popstate", function () {
       if (state.auth && state.manager) load(rangeFromURL());
     });
-    var saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY)); } catch (e) { saved = null; }
+    var saved = AgentCommon.savedSession();
     if (saved && saved.auth) {
       state.name = saved.name;
       checkSession(saved.auth, false);

@@ -2,8 +2,11 @@
 (function () {
   "use strict";
 
-  var API = "/agent/api";
-  var STORAGE_KEY = "agentConsole.credentials";
+  var $ = AgentCommon.$; // common.js: what this page shares with the analytics page
+  var el = AgentCommon.el;
+  var notify = AgentCommon.notify;
+  var ApiError = AgentCommon.ApiError;
+
   var REFRESH_MS = 5000;
   var REASONS = {
     customer_request: "Customer asked for a person",
@@ -18,40 +21,6 @@
 
   var state = { auth: null, name: null, selected: null, ticket: null, timer: null, busy: false, again: false, drafts: {} };
 
-  function $(id) { return document.getElementById(id); }
-
-  /* Builds an element; strings become text nodes (customer text is never parsed as HTML). */
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (attrs[key] !== null && attrs[key] !== undefined) node.setAttribute(key, attrs[key]);
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      var child = arguments[i];
-      if (child === null || child === undefined) continue;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  function notify(text, kind) {
-    var notice = $("notice");
-    notice.textContent = text || "";
-    notice.className = "notice" + (text ? " notice-" + (kind || "info") : "");
-  }
-
-  function basicAuth(name, password) {
-    var bytes = new TextEncoder().encode(name + ":" + password);
-    var binary = "";
-    bytes.forEach(function (b) { binary += String.fromCharCode(b); });
-    return "Basic " + btoa(binary);
-  }
-
-  function ApiError(status, code) {
-    this.status = status;
-    this.code = code;
-  }
-
   /* One API call; throws ApiError (status 0 = network). A 401 sends the agent back to the login. */
   function api(method, path, body, auth) {
     var options = { method: method, headers: { Authorization: auth || state.auth, Accept: "application/json" } };
@@ -59,13 +28,13 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
-    return fetch(API + path, options).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
+    return AgentCommon.request(path, options).then(function (response) {
+      return AgentCommon.readJson(response).then(function (data) {
         if (response.ok) return data;
         if (response.status === 401 && !auth) logout("Your session is no longer valid: please sign in again.");
         throw new ApiError(response.status, data && data.error);
       });
-    }, function () { throw new ApiError(0, "network"); });
+    });
   }
 
   function describeError(error) {
@@ -134,7 +103,7 @@
 
   function logout(message) {
     clearInterval(state.timer);
-    sessionStorage.removeItem(STORAGE_KEY);
+    AgentCommon.forgetSession();
     state.auth = state.name = null;
     unselect();
     $("queue-list").textContent = "";
@@ -144,12 +113,12 @@
 
   function login(event) {
     event.preventDefault();
-    var auth = basicAuth($("login-name").value, $("login-password").value);
+    var auth = AgentCommon.basicAuth($("login-name").value, $("login-password").value);
     $("login-submit").disabled = true;
     api("GET", "/me", undefined, auth).then(function (data) {
       state.auth = auth;
       state.name = data.agent;
-      sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ auth: auth, name: data.agent }));
+      AgentCommon.saveSession(auth, data.agent);
       $("login-password").value = "";
       notify("");
       start();
@@ -336,8 +305,7 @@
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-form").requestSubmit();
     });
-    var saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY)); } catch (e) { saved = null; }
+    var saved = AgentCommon.savedSession();
     if (saved && saved.auth) {
       state.auth = saved.auth;
       state.name = saved.name;
