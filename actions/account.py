@@ -397,7 +397,7 @@ def retry_now(turn: Turn) -> None:
         turn.now,
         product().bot_retries_per_day,
     )
-    if outcome.status == "succeeded":
+    if outcome.status in ("succeeded", "already_paid") and outcome.renewed_until:  # paid now, or moments ago
         turn.say("utter_retry_succeeded", date=turn.day(outcome.renewed_until), email=view.email)
     elif outcome.status == "declined":
         turn.say("utter_retry_declined")

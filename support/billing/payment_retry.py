@@ -50,7 +50,8 @@ STALE_PENDING = timedelta(minutes=10)
 @dataclass(frozen=True)
 class RetryOutcome:
     # succeeded, declined, unknown, in_progress, rate_limited, card_expired, already_paid,
-    # not_past_due, not_admin, unknown_user
+    # not_past_due, not_admin, unknown_user. already_paid with renewed_until: an attempt of the last minutes
+    # paid it (the customer's yes handled again after the replica that charged died, or a second tab).
     status: str
     failure_reason: Optional[str] = None
     renewed_until: Optional[datetime] = None
@@ -78,7 +79,10 @@ def start_attempt(
         return RetryOutcome("not_admin")
     invoice = open_invoice(session, user.account_id)
     if subscription.status != SubscriptionStatus.PAST_DUE or invoice is None:
-        return RetryOutcome("already_paid" if subscription.status == SubscriptionStatus.ACTIVE else "not_past_due")
+        if subscription.status != SubscriptionStatus.ACTIVE:
+            return RetryOutcome("not_past_due")
+        just_paid = _paid_since(session, user.account_id, now - STALE_PENDING)
+        return RetryOutcome("already_paid", renewed_until=m.utc(subscription.current_period_end) if just_paid else None)
     attempts = (
         session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()
     )
@@ -102,6 +106,21 @@ def start_attempt(
     session.add(attempt)
     session.flush()
     return PendingCharge(attempt.id, attempt.idempotency_key, invoice.amount_minor, invoice.currency, card)
+
+
+def _paid_since(session: Session, account_id: int, since: datetime) -> bool:
+    """Whether an attempt on the account's invoices succeeded since `since`."""
+    query = (
+        select(m.PaymentAttempt.id)
+        .join(m.Invoice, m.Invoice.id == m.PaymentAttempt.invoice_id)
+        .where(
+            m.Invoice.account_id == account_id,
+            m.PaymentAttempt.outcome == AttemptOutcome.SUCCEEDED,
+            m.PaymentAttempt.attempted_at >= since,
+        )
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
 
 
 def charge(gateway: PaymentGateway, pending: PendingCharge) -> Optional[ChargeResult]:

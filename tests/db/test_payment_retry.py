@@ -147,3 +147,14 @@ def test_two_sandbox_processes_never_charge_one_key_twice(database_url: str) -> 
     )
     assert not errors and len(results) == 8 and len(set(results)) == 1 and results[0].outcome == "succeeded"
     assert SandboxGateway().charges == 1
+
+
+def test_a_yes_handled_again_after_its_payment_went_through_reports_the_payment(database_url: str) -> None:
+    """The replica that charged died before answering: the customer's yes, handled again elsewhere, learns that
+    the payment went through (and when it renews), not that nothing failed; an hour later, nothing failed."""
+    gateway = SandboxGateway()
+    first = _retry(database_url, gateway)
+    again = _retry(database_url, gateway)
+    assert (again.status, again.renewed_until) == ("already_paid", first.renewed_until) and gateway.charges == 1
+    later = retry_payment(engine_for(database_url), gateway, UMBRELLA, "conv", "en", now_utc() + timedelta(hours=1), 3)
+    assert (later.status, later.renewed_until) == ("already_paid", None)

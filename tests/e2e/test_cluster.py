@@ -135,8 +135,10 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
             widget.send(WIDGET_TURNS[widget.auth["locale"]][1], "w1")
         time.sleep(1.5)
         os.kill(cluster.pid(victim), signal.SIGKILL)
-        for future in talking + paying:
+        for future in talking:
             assert future.result()
+        paid = [texts(future.result()) for future in paying]
+    assert all("The payment went through" in answer for answer in paid), paid  # whichever replica answered
     for sender in rest:
         assert texts(_say(cluster.url, sender, REST_TURNS[2], "m2"))
         assert _user_ids(cluster, f"rest-{sender}") == ["m0", "m1", "m2"], sender  # each once, in order
