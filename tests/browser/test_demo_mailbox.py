@@ -4,15 +4,15 @@ confirmation arrive from the mail catcher `make run` starts, asks whether it was
 from __future__ import annotations
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_widget_browser import ANSWER_TIMEOUT, _ask, _open_portal, _settled_transcript, _transcript
 from tests.helpers.server import new_past_due_customer
+from tests.helpers.widget_page import ANSWER_TIMEOUT, ask, open_portal, settled_transcript, transcript
 
 
 def test_a_cancellation_confirmation_arrives_in_the_demo_mailbox_and_can_be_sent_again(browser, assistant) -> None:
     from playwright.sync_api import expect
 
     email = new_past_due_customer(f"sqlite:///{assistant.database}", language="en")
-    context, page, errors = _open_portal(browser, assistant.url, None, locale="en-US")
+    context, page, errors = open_portal(browser, assistant.url, None, locale="en-US")
     try:
         page.get_by_test_id("demo-user").select_option(email)
         mailbox = page.get_by_test_id("demo-mailbox")
@@ -20,17 +20,17 @@ def test_a_cancellation_confirmation_arrives_in_the_demo_mailbox_and_can_be_sent
         expect(mailbox).to_contain_text(f"Emails sent to {email} arrive here")
         expect(mailbox).to_contain_text("No email yet.")
         for text in ("I want to cancel my subscription", "no", "yes"):
-            _ask(page, text)  # the offer declined, then the cancellation confirmed
-            _settled_transcript(page)
+            ask(page, text)  # the offer declined, then the cancellation confirmed
+            settled_transcript(page)
         messages = page.get_by_test_id("mailbox-message")
-        assert "is cancelled" in page.get_by_test_id("chat-log").inner_text(), _transcript(page)
+        assert "is cancelled" in page.get_by_test_id("chat-log").inner_text(), transcript(page)
         expect(messages).to_have_count(1, timeout=ANSWER_TIMEOUT)
         expect(messages.first).to_contain_text("cancel", ignore_case=True)
         messages.first.locator("summary").click()
         expect(messages.first.locator("pre")).to_contain_text("Standard")
-        _ask(page, "did you actually send me the confirmation email?")
+        ask(page, "did you actually send me the confirmation email?")
         expect(page.get_by_test_id("chat-log")).to_contain_text(f"sent to {email}", timeout=ANSWER_TIMEOUT)
-        _ask(page, "yes please")
+        ask(page, "yes please")
         expect(messages).to_have_count(2, timeout=ANSWER_TIMEOUT)
         page.screenshot(path=str(ARTIFACTS / "demo-mailbox.png"), full_page=True)
         assert not errors, errors

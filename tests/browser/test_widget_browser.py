@@ -8,16 +8,14 @@ Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import re
-import time
-from typing import List, Tuple
 
 import pytest
 
 from support.settings import ROOT
 from tests.browser.conftest import ARTIFACTS
+from tests.helpers.widget_page import ANSWER_TIMEOUT, ask, open_portal, settled_transcript, transcript, wait_history
 
 SOCKET_IO_CLIENT = ROOT / "web/node_modules/socket.io-client/dist/socket.io.min.js"
-ANSWER_TIMEOUT = 60_000  # ms: the first answers of a fresh server can be slow
 QUESTION = "Pourquoi le renouvellement de mon abonnement a échoué ?"
 FRENCH_DATE = re.compile(
     r"\b\d{1,2}(?:er)?\s+(?:janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)", re.IGNORECASE
@@ -30,84 +28,18 @@ def widget_files() -> None:
         pytest.fail(f"{SOCKET_IO_CLIENT} is missing (the widget loads it): run `npm ci` in web/.", pytrace=False)
 
 
-def _open_portal(browser, url: str, email: str | None, locale: str = "fr-FR", **context_options):
-    """A fresh browser context on the demo portal, signed in as `email` (None: anonymous), chat opened."""
-    from playwright.sync_api import expect
-
-    context = browser.new_context(locale=locale, **context_options)
-    page = context.new_page()
-    errors: List[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    response = page.goto(f"{url}/chat/")
-    assert response is not None and response.ok, f"GET /chat/ answered {response and response.status}"
-    page.get_by_test_id("demo-locale").select_option(locale)
-    if email:
-        page.get_by_test_id("demo-user").select_option(email)
-    page.get_by_test_id("chat-launcher").click()
-    expect(page.get_by_test_id("chat-panel")).to_be_visible()
-    signed_in = "Connecté à votre compte" if locale.startswith("fr") else "Signed in to your account"
-    anonymous = "Non connecté" if locale.startswith("fr") else "Not signed in"
-    expect(page.get_by_test_id("chat-identity")).to_contain_text(
-        signed_in if email else anonymous, timeout=ANSWER_TIMEOUT
-    )
-    _wait_history(page)
-    return context, page, errors
-
-
-def _wait_history(page) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator('[data-testid="chat-log"][data-loaded="true"]')).to_have_count(1, timeout=ANSWER_TIMEOUT)
-
-
-def _transcript(page) -> List[Tuple[str, str]]:
-    """(kind, text) of every message shown, kind in user / bot / agent."""
-    items = page.locator('[data-testid^="message-"]:not([data-testid="message-text"])')
-    return [
-        (item.get_attribute("data-testid").removeprefix("message-"), item.get_by_test_id("message-text").inner_text())
-        for item in items.all()
-    ]
-
-
-def _settled_transcript(page, quiet_seconds: float = 2.0) -> List[Tuple[str, str]]:
-    """The transcript once no new message has arrived for `quiet_seconds` (the bot may send several)."""
-    previous, since = _transcript(page), time.monotonic()
-    deadline = since + ANSWER_TIMEOUT / 1000
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        current = _transcript(page)
-        if current != previous:
-            previous, since = current, time.monotonic()
-        elif time.monotonic() - since >= quiet_seconds:
-            return current
-    return previous
-
-
-def _ask(page, text: str) -> None:
-    from playwright.sync_api import expect
-
-    bots = page.get_by_test_id("message-bot")
-    before = bots.count()
-    chat_input = page.get_by_test_id("chat-input")
-    chat_input.fill(text)
-    chat_input.press("Enter")
-    expect(chat_input).to_have_value("")
-    expect(page.get_by_test_id("message-user").last.get_by_test_id("message-text")).to_have_text(text)
-    expect(bots).not_to_have_count(before, timeout=ANSWER_TIMEOUT)
-
-
 def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(browser, assistant) -> None:
     from playwright.sync_api import expect
 
-    context, page, errors = _open_portal(
+    context, page, errors = open_portal(
         browser, assistant.url, "admin@acme.example", viewport={"width": 1280, "height": 800}
     )
     try:
         expect(page.get_by_test_id("chat-input")).to_be_focused()
-        _ask(page, QUESTION)
+        ask(page, QUESTION)
         renewal = page.get_by_test_id("message-bot").filter(has_text="4242")
         expect(renewal.first).to_be_visible(timeout=ANSWER_TIMEOUT)
-        answer = "\n".join(text for kind, text in _settled_transcript(page) if kind == "bot")
+        answer = "\n".join(text for kind, text in settled_transcript(page) if kind == "bot")
         assert "expir" in answer.lower(), answer
         assert FRENCH_DATE.search(answer), f"no French date (grace period end) in: {answer}"
         page.screenshot(path=str(ARTIFACTS / "widget-acme-renewal.png"))
@@ -123,15 +55,15 @@ def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(brow
         expect(page.get_by_test_id("message-user").last.get_by_test_id("message-text")).to_have_text(title)
         expect(page.get_by_test_id("message-bot")).not_to_have_count(bots_before, timeout=ANSWER_TIMEOUT)
         expect(page.locator(f'[data-testid="quick-reply"][data-payload="{payload}"]').first).to_be_disabled()
-        before_reload = _settled_transcript(page)
+        before_reload = settled_transcript(page)
         page.screenshot(path=str(ARTIFACTS / "widget-acme-quick-reply.png"))
 
         # A reload keeps the signed-in user (the demo page's choice) and the open panel, and shows the history.
         page.reload()
         expect(page.get_by_test_id("chat-panel")).to_be_visible()
         expect(page.get_by_test_id("chat-identity")).to_contain_text("Connecté à votre compte", timeout=ANSWER_TIMEOUT)
-        _wait_history(page)
-        after_reload = _transcript(page)
+        wait_history(page)
+        after_reload = transcript(page)
         assert after_reload == before_reload
         page.screenshot(path=str(ARTIFACTS / "widget-acme-after-reload.png"))
 
@@ -146,9 +78,9 @@ def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(brow
 
     acme_texts = [text for _, text in before_reload]
     for email in ("admin@globex.example", None):
-        context, page, errors = _open_portal(browser, assistant.url, email, viewport={"width": 1280, "height": 800})
+        context, page, errors = open_portal(browser, assistant.url, email, viewport={"width": 1280, "height": 800})
         try:
-            shown = "\n".join(text for _, text in _transcript(page))
+            shown = "\n".join(text for _, text in transcript(page))
             assert "4242" not in shown and QUESTION not in shown, shown
             assert not any(text in shown for text in acme_texts if len(text) > 20), shown
             name = email.split("@")[1].split(".")[0] if email else "anonymous"
@@ -161,7 +93,7 @@ def test_signed_in_conversation_is_real_survives_a_reload_and_stays_private(brow
 def test_phone_sized_screen_gets_a_full_screen_panel(browser, assistant) -> None:
     from playwright.sync_api import expect
 
-    context, page, errors = _open_portal(
+    context, page, errors = open_portal(
         browser,
         assistant.url,
         None,
@@ -184,7 +116,7 @@ def test_phone_sized_screen_gets_a_full_screen_panel(browser, assistant) -> None
         chat_input.press("Enter")
         expect(page.get_by_test_id("message-user")).to_have_count(0)
         html = '<img src="x" onerror="window.__xss = 1"> hello'
-        _ask(page, html)
+        ask(page, html)
         assert page.evaluate("window.__xss") is None
         assert (
             page.evaluate(
@@ -209,7 +141,7 @@ def test_the_signed_in_page_shows_a_one_time_messenger_code_that_links(browser, 
     from support.db.engine import engine_for
     from support.messenger_links import link_with_code
 
-    context, page, errors = _open_portal(browser, assistant.url, None, locale="en-US")
+    context, page, errors = open_portal(browser, assistant.url, None, locale="en-US")
     try:
         expect(page.get_by_test_id("link-code-button")).to_be_disabled()  # anonymous: nothing to link
         page.get_by_test_id("demo-user").select_option("admin@umbrella.example")

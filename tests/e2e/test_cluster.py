@@ -10,7 +10,7 @@ import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -62,16 +62,6 @@ def _user_ids(cluster: Cluster, conversation: str) -> List[str]:
     return [e.get("message_id") for e in cluster.tracker(conversation)["events"] if e["event"] == "user"]
 
 
-def _holders(cluster: Cluster) -> Dict[str, int]:
-    """Which replica nginx sends each widget address to, read from its access log."""
-    found: Dict[str, int] = {}
-    for line in (cluster.run_dir / "nginx-access.log").read_text().splitlines():
-        parts = line.split()
-        if "/socket.io/" in line and parts[0] in WIDGETS and parts[-3].startswith("127.0.0.1:"):
-            found[parts[0]] = int(parts[-3].split(":")[1])
-    return found
-
-
 def _past_due_customers(cluster: Cluster, count: int) -> List[Tuple[str, str]]:
     """(REST sender, email) of new admins whose renewal failed, paying with the sandbox's slow card (charged,
     answered after 3 s)."""
@@ -115,7 +105,7 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     for widget in widgets:
         widget.connect()
         widget.send(WIDGET_TURNS[widget.auth["locale"]][0], "w0")
-    holders = _holders(cluster)
+    holders = {address: port for address, port in cluster.socketio_holders().items() if address in WIDGETS}
     assert set(holders.values()) == set(RASA_PORTS), holders  # some widgets on each replica
     payers = _past_due_customers(cluster, 3)
     for sender, email in payers:

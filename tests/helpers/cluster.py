@@ -10,7 +10,8 @@ import subprocess
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional
+from pathlib import Path
+from typing import Dict, Iterator, Optional
 
 import redis
 import requests
@@ -18,6 +19,8 @@ import requests
 from tests.helpers.server import ROOT, Assistant, fresh_demo_database, launch, postgres_database, stop_group
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+# deploy/nginx.conf.template's access log: address [time] "request" status upstreams...
+SOCKETIO_REQUEST = re.compile(r'(\S+) \[[^\]]*\] "\S+ /socket\.io/[^"]*" \d+ ((?:\S+:\d+, )*\S+:\d+) ')
 
 
 class Cluster:
@@ -28,12 +31,15 @@ class Cluster:
         self.run_dir = ROOT / ".run" / f"cluster-{port}"
         self.token = env["RASA_API_TOKEN"]
         self.database_url = env["DATABASE_URL"]
-        self.restarted: List[subprocess.Popen] = []
+        self.restarted: Dict[int, subprocess.Popen] = {}  # by port
 
     def replica(self, port: int) -> Assistant:
         return Assistant(port, 0, self.token, database_url=self.database_url)
 
     def pid(self, port: int) -> int:
+        """The replica's process: the one restarted last, else the one cluster.sh started."""
+        if port in self.restarted:
+            return self.restarted[port].pid
         return int((self.run_dir / f"rasa-{port}.pid").read_text())
 
     def tracker(self, conversation: str) -> dict:
@@ -43,28 +49,35 @@ class Cluster:
         response.raise_for_status()
         return response.json()
 
-    def socketio_replica(self, since: int = 0) -> Optional[int]:
-        """The replica nginx sent the latest socket.io request to (its access log names the upstream)."""
-        lines = (self.run_dir / "nginx-access.log").read_text().splitlines()[since:]
-        ports = [
-            int(found.group(1)) for line in lines if (found := re.search(r"/socket\.io/\S* .*127\.0\.0\.1:(\d+)", line))
-        ]
-        return ports[-1] if ports else None
+    def socketio_holders(self) -> Dict[str, int]:
+        """The replica nginx last sent each client address's socket.io requests to (read from its access log;
+        after a failed try it names both upstreams, the one that answered last)."""
+        found: Dict[str, int] = {}
+        for line in (self.run_dir / "nginx-access.log").read_text().splitlines():
+            request = SOCKETIO_REQUEST.match(line)
+            if request:
+                found[request.group(1)] = int(request.group(2).split(", ")[-1].rsplit(":", 1)[1])
+        return found
 
-    def access_log_lines(self) -> int:
-        path = self.run_dir / "nginx-access.log"
-        return len(path.read_text().splitlines()) if path.exists() else 0
+    def open_connections(self, port: int) -> int:
+        """Established TCP connections to a replica's port (a websocket nginx holds open to it counts)."""
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port
+        return count
 
     def restart(self, port: int) -> None:
         """The replica started again as cluster.sh starts it; returns once it answers."""
-        log = (self.run_dir / "logs" / f"rasa-{port}-restarted.log").open("w")
+        log = (self.run_dir / "logs" / f"rasa-{port}-restarted.log").open("a")
         command = [
             str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", "models/assistant.tar.gz", "--interface",
             "127.0.0.1", "--port", str(port), "--enable-api", "--auth-token", self.token, "--credentials",
             "credentials.yml", "--endpoints", str(self.run_dir / "endpoints.yml"),
         ]  # fmt: skip
         env = {**self.env, "REFUSE_DB_ON_EVENT_LOOP": "1"}
-        self.restarted.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        self.restarted[port] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
@@ -112,7 +125,7 @@ def running_cluster(
     try:
         yield cluster
     finally:
-        for replica in cluster.restarted:
+        for replica in cluster.restarted.values():
             replica.terminate()
             replica.wait(timeout=30)
         stop_group(process)
