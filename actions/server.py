@@ -14,6 +14,7 @@ import logging
 from typing import Optional
 
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.utils import number_of_sanic_workers
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -50,7 +51,9 @@ def main() -> None:
     env = environment()
     if not env.action_server_token:
         raise SystemExit("ACTION_SERVER_TOKEN is not set (scripts/run.sh sets one for development)")
-    build_app(env.action_server_token).run(host=env.host, port=args.port, workers=1, access_log=False)
+    # ACTION_SERVER_SANIC_WORKERS (rasa-sdk's setting, default 1): processes on one port; actions keep no state
+    workers = number_of_sanic_workers()
+    build_app(env.action_server_token).run(host=env.host, port=args.port, workers=workers, access_log=False)
 
 
 if __name__ == "__main__":

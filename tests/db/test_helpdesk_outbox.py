@@ -14,7 +14,8 @@ from support.handoff.tickets import add_customer_message, request_handoff
 from support.handoff.transcript import HandoffRequest, Line
 from support.helpdesk.outbox import pending_count
 from support.helpdesk.transports import Chatwoot, GenericWebhook
-from support.helpdesk.worker import deliver_due
+from support.helpdesk.worker import LEASE_SECONDS, _claim, deliver_due
+from tests.helpers.concurrency import run_at_once
 from tests.helpers.loopback import Receiver
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -161,5 +162,44 @@ def test_chatwoot_reuses_a_customer_who_is_already_a_contact(database_url, monke
         ]
         assert [c["source_id"] for c in conversations] == ["src-7", "src-7-again"]
         assert all(c["contact_id"] == 7 for c in conversations) and pending_count(engine) == 0
+    finally:
+        receiver.stop()
+
+
+def test_the_workers_of_four_replicas_at_once_deliver_each_row_once_and_in_order(database_url, monkeypatch) -> None:
+    """Every replica runs a worker: the row lock and the lease give each row to one of them."""
+    monkeypatch.setenv("HELPDESK_MODE", "generic")
+    engine = engine_for(database_url)
+    receiver = Receiver()
+    try:
+        references = [_ticket(engine, f"hd-many-{n}", START) for n in range(5)]
+        for n in range(5):
+            _customer_writes(engine, f"hd-many-{n}", "still there?", 2.0, START + timedelta(minutes=1))
+        transport = GenericWebhook(f"{receiver.url}/hook", SECRET)
+        for step in range(3):  # the four workers pass together, three times
+            now = START + timedelta(minutes=2 + step)
+            _, errors = run_at_once(lambda _, now=now: deliver_due(engine, transport, now), 4)
+            assert not errors, errors
+        keys = [call.headers["Idempotency-Key"] for call in receiver.accepted()]
+        assert len(keys) == len(set(keys)) == 10  # a ticket and a message per conversation, each once
+        for reference in references:
+            mine = [key for key in keys if key.startswith(f"{reference}-")]
+            assert len(mine) == 2 and mine[0] == f"{reference}-created-1" and "-message-" in mine[1]  # in order
+    finally:
+        receiver.stop()
+
+
+def test_a_row_leased_by_a_worker_that_died_is_delivered_by_another_after_the_lease(database_url, monkeypatch) -> None:
+    monkeypatch.setenv("HELPDESK_MODE", "generic")
+    engine = engine_for(database_url)
+    receiver = Receiver()
+    try:
+        reference = _ticket(engine, "hd-dead", START)
+        assert len(_claim(engine, START, 50)) == 1  # leased by a replica killed before it delivered
+        transport = GenericWebhook(f"{receiver.url}/hook", SECRET)
+        deliver_due(engine, transport, START + timedelta(seconds=LEASE_SECONDS - 5))
+        assert receiver.accepted() == []  # still leased
+        deliver_due(engine, transport, START + timedelta(seconds=LEASE_SECONDS + 1))
+        assert [call.headers["Idempotency-Key"] for call in receiver.accepted()] == [f"{reference}-created-1"]
     finally:
         receiver.stop()
