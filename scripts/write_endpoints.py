@@ -20,13 +20,15 @@ import yaml
 from support.db.engine import database_url, trackers_url
 from support.settings import ROOT
 
+STORE = "channels.tracker_store.LeanSQLTrackerStore"  # Rasa's SQL store, one read fewer per turn
+
 
 def tracker_store(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"type": "SQL", "dialect": "sqlite", "db": trackers_url(url).split("///", 1)[1]}
+        return {"type": STORE, "dialect": "sqlite", "db": trackers_url(url).split("///", 1)[1]}
     parts = urlsplit(url)
     store = {
-        "type": "SQL",
+        "type": STORE,
         "dialect": parts.scheme.split("+")[0],
         "url": parts.hostname or "localhost",
         "db": parts.path.lstrip("/"),

@@ -15,7 +15,9 @@ from typing import Dict, Iterator, Optional
 
 import redis
 import requests
+from sqlalchemy import text
 
+from support.db.engine import engine_for
 from tests.helpers.server import ROOT, Assistant, fresh_demo_database, launch, postgres_database, stop_group
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -100,9 +102,12 @@ def running_cluster(
     actions: int = 2,
     extra_env: Optional[Dict[str, str]] = None,
 ) -> Iterator[Cluster]:
-    """A cluster on a fresh demo database `database` (on the test PostgreSQL server) and an empty Redis database."""
+    """A cluster on a fresh demo database `database` (on the test PostgreSQL server), an empty conversation store
+    and an empty Redis database."""
     database_url = postgres_database(database)
     fresh_demo_database(database_url)
+    with engine_for(database_url).begin() as connection:  # Rasa's own table, made by the first replica otherwise
+        connection.execute(text("DROP TABLE IF EXISTS events"))
     redis.Redis.from_url(redis_url).flushdb()
     env = {
         **os.environ,
@@ -119,7 +124,10 @@ def running_cluster(
         "RATE_LIMIT_CLIENT": "1000000",
         **(extra_env or {}),
     }
-    (ROOT / ".run" / f"cluster-{port}" / "nginx-access.log").unlink(missing_ok=True)
+    run_dir = ROOT / ".run" / f"cluster-{port}"
+    (run_dir / "nginx-access.log").unlink(missing_ok=True)
+    for log in (run_dir / "logs").glob("*.log"):  # an earlier cluster's, with other replica counts
+        log.unlink()
     process = launch("cluster.sh", env, "The cluster is ready", 400)
     cluster = Cluster(port, replicas, env)
     try:
