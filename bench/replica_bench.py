@@ -7,8 +7,9 @@ Redis and RabbitMQ, started by scripts/cluster.sh as `make cluster` starts them.
 The client and the scripts are bench/load_bench.py's (closed loop, French and English, REST and the widget's
 socket.io; the widgets connect from 127.0.0.2-127.0.0.41 so that nginx's address hash spreads them as it spreads
 real customers). CPU seconds per turn are read from /proc for each Rasa replica, each action server, nginx, and the
-machine's PostgreSQL and Redis, so that the figures say what one turn costs each part: the sizing in the README
-is computed from them. Writes bench/out/replicas.json and prints a table.
+machine's PostgreSQL and Redis, so that the figures say what one turn costs each part; then --idle silent widgets
+are held open (customers reading) to weigh an open connection. The sizing in the README is computed from these
+figures. Writes bench/out/replicas.json and prints a table.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bench.load_bench import (  # noqa: E402
     SERVER_ENV,
     ProcessTree,
     Target,
+    WidgetConversation,
     _errors,
     _ms,
     drive,
@@ -59,6 +61,9 @@ def bench(args: argparse.Namespace, replicas: int) -> Dict[str, Any]:
         identities = make_identities(cluster.database_url, runs, len(levels_of(args)), args.seconds)
         target = Target(f"{replicas} replicas", cluster.url, trees(PORT, replicas), runs, identities, sources=SOURCES)
         report = asyncio.run(drive(target, ASSISTANT_SCRIPTS, args))
+        if args.idle:
+            rasa = [tree for tree in target.trees if tree.name.startswith("rasa")]
+            report["idle_widgets"] = asyncio.run(idle_widgets(cluster.url, args.idle, rasa))
         logs = sorted((cluster.run_dir / "logs").glob("*.log"))
         report["server_log_problems"] = [
             f"{path.name}: {line[:160]}"
@@ -67,6 +72,27 @@ def bench(args: argparse.Namespace, replicas: int) -> Dict[str, Any]:
             if " ERROR " in line or "Traceback" in line
         ][:20]
     return {"replicas": replicas, **report}
+
+
+async def idle_widgets(url: str, count: int, rasa: List[ProcessTree], seconds: float = 30.0) -> Dict[str, Any]:
+    """`count` widgets connected and silent (customers reading): what they cost the Rasa servers in memory, and in
+    CPU for socket.io's pings over `seconds`."""
+    before_rss = sum(tree.rss_mb() for tree in rasa)
+    widgets = [WidgetConversation(url, {"locale": "en-GB"}, 60.0, SOURCES[n % len(SOURCES)]) for n in range(count)]
+    opened = await asyncio.gather(*(widget.open() for widget in widgets))
+    await asyncio.sleep(5)
+    cpu_before = sum(tree.cpu_seconds() for tree in rasa)
+    await asyncio.sleep(seconds)
+    cpu = sum(tree.cpu_seconds() for tree in rasa) - cpu_before
+    rss = sum(tree.rss_mb() for tree in rasa) - before_rss
+    await asyncio.gather(*(widget.close() for widget in widgets))
+    return {
+        "widgets": count,
+        "connected": sum(1 for problem in opened if problem is None),
+        "rss_mb_added": round(rss, 1),
+        "kb_per_widget": round(1024 * rss / max(1, count), 1),
+        "cpu_share_of_a_core": round(cpu / seconds, 3),
+    }
 
 
 def cpu_ms(level: Dict[str, Any], prefix: str) -> float:
@@ -100,6 +126,7 @@ def parse(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--transport", choices=["rest", "socketio", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a turn counts as timed out")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--idle", type=int, default=1000, help="silent widgets held open after the levels (0: none)")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of replicas.json (bench/out)")
     args = parser.parse_args(argv)
     args.open_rate = 0.0  # closed loops only: the replica counts compare at the same offered concurrency
@@ -122,6 +149,14 @@ def main(argv: List[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "replicas.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(table(results))
+    for result in results:
+        if "idle_widgets" in result:
+            idle = result["idle_widgets"]
+            print(
+                f"{result['replicas']} replicas, {idle['connected']} of {idle['widgets']} silent widgets connected: "
+                f"+{idle['rss_mb_added']} MB ({idle['kb_per_widget']} kB each), "
+                f"{idle['cpu_share_of_a_core']:.1%} of a core for their pings"
+            )
     for result in results:
         for problem in result["server_log_problems"]:
             print(f"{result['replicas']} replicas, log: {problem}")
