@@ -7,9 +7,9 @@ Redis and RabbitMQ, started by scripts/cluster.sh as `make cluster` starts them.
 The client and the scripts are bench/load_bench.py's (closed loop, French and English, REST and the widget's
 socket.io; the widgets connect from 127.0.0.2-127.0.0.41 so that nginx's address hash spreads them as it spreads
 real customers). CPU seconds per turn are read from /proc for each Rasa replica, each action server, nginx, and the
-machine's PostgreSQL and Redis, so that the figures say what one turn costs each part; then --idle silent widgets
-are held open (customers reading) to weigh an open connection. The sizing in the README is computed from these
-figures. Writes bench/out/replicas.json and prints a table.
+machine's PostgreSQL and Redis, so that the figures say what one turn costs each part. Before the load, --idle
+silent widgets are held open (customers reading) to weigh an open connection. The README's sizing is computed
+from these figures. Writes bench/out/replicas.json and prints a table.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 os.environ.setdefault("APP_ENV", "development")  # the demo tokens are signed with the development secret
 
@@ -60,10 +60,11 @@ def bench(args: argparse.Namespace, replicas: int) -> Dict[str, Any]:
     with running_cluster(PORT, DATABASE, REDIS_URL, replicas, replicas, SERVER_ENV) as cluster:
         identities = make_identities(cluster.database_url, runs, len(levels_of(args)), args.seconds)
         target = Target(f"{replicas} replicas", cluster.url, trees(PORT, replicas), runs, identities, sources=SOURCES)
-        report = asyncio.run(drive(target, ASSISTANT_SCRIPTS, args))
-        if args.idle:
+        idle = None
+        if args.idle:  # first, while the servers' memory holds nothing of the load yet
             rasa = [tree for tree in target.trees if tree.name.startswith("rasa")]
-            report["idle_widgets"] = asyncio.run(idle_widgets(cluster.url, args.idle, rasa))
+            idle = asyncio.run(idle_widgets(cluster.url, args.idle, rasa))
+        report = {**asyncio.run(drive(target, ASSISTANT_SCRIPTS, args)), "idle_widgets": idle}
         logs = sorted((cluster.run_dir / "logs").glob("*.log"))
         report["server_log_problems"] = [
             f"{path.name}: {line[:160]}"
@@ -79,7 +80,9 @@ async def idle_widgets(url: str, count: int, rasa: List[ProcessTree], seconds: f
     CPU for socket.io's pings over `seconds`."""
     before_rss = sum(tree.rss_mb() for tree in rasa)
     widgets = [WidgetConversation(url, {"locale": "en-GB"}, 60.0, SOURCES[n % len(SOURCES)]) for n in range(count)]
-    opened = await asyncio.gather(*(widget.open() for widget in widgets))
+    opened: List[Optional[str]] = []
+    for first in range(0, count, 50):  # as customers arrive, not all in one instant (Sanic's accept backlog)
+        opened += await asyncio.gather(*(widget.open() for widget in widgets[first : first + 50]))
     await asyncio.sleep(5)
     cpu_before = sum(tree.cpu_seconds() for tree in rasa)
     await asyncio.sleep(seconds)
@@ -126,7 +129,7 @@ def parse(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--transport", choices=["rest", "socketio", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a turn counts as timed out")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--idle", type=int, default=1000, help="silent widgets held open after the levels (0: none)")
+    parser.add_argument("--idle", type=int, default=1000, help="silent widgets held open before the levels (0: none)")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of replicas.json (bench/out)")
     args = parser.parse_args(argv)
     args.open_rate = 0.0  # closed loops only: the replica counts compare at the same offered concurrency
@@ -150,7 +153,7 @@ def main(argv: List[str]) -> int:
     (args.out / "replicas.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(table(results))
     for result in results:
-        if "idle_widgets" in result:
+        if result.get("idle_widgets"):
             idle = result["idle_widgets"]
             print(
                 f"{result['replicas']} replicas, {idle['connected']} of {idle['widgets']} silent widgets connected: "

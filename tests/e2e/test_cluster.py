@@ -96,7 +96,7 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     (SIGSTOP: whatever reaches it now is never handled) and is then killed (SIGKILL)."""
     victim, survivor = RASA_PORTS
     paused = f"cluster-paused-{uuid.uuid4().hex[:6]}"
-    reference = reference_in(texts(_say(cluster.url, paused, "I want to talk to a person", "h0")))
+    paused_reference = reference_in(texts(_say(cluster.url, paused, "I want to talk to a person", "h0")))
 
     rest = [f"cluster-{n}-{uuid.uuid4().hex[:8]}" for n in range(10)]
     for sender in rest:
@@ -139,6 +139,20 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     assert all(len(w.histories) >= 2 and w.resent == ["w1"] for w in stranded), [(w.source, w.resent) for w in stranded]
     assert all(any(m["text"] == WIDGET_TURNS[w.auth["locale"]][0] for m in w.histories[-1]) for w in stranded)
     assert all(w.replies for w in widgets)  # every widget was answered after its second message
+    # a person's reply, sent through nginx to any replica, reaches a widget that moved to the survivor
+    moved = stranded[0]
+    moved.send(
+        "I'd like to talk to a person please" if moved.auth["locale"] == "en-GB" else "je veux parler à un conseiller",
+        "w2",
+    )
+    _wait(
+        lambda: _user_ids(cluster, moved.conversation)[-1:] == ["w2"] and cluster.tracker(moved.conversation)["paused"]
+    )
+    reference = reference_in(texts(moved.replies))
+    reply = requests.post(f"{cluster.url}/agent/api/tickets/{reference}/reply", json={"text": "Back after the failover"},
+                          auth=AGENT, timeout=30)  # fmt: skip
+    assert reply.status_code == 200 and reply.json()["delivered"] is True
+    _wait(lambda: any(m.get("text") == "Back after the failover" for m in moved.replies), 30)
     for widget in widgets:
         widget.close()
 
@@ -150,7 +164,9 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     assert texts(again) and _user_ids(cluster, f"rest-{rest[0]}") == ["m0", "m1", "m2"]
     # a conversation a person owns stays silent whichever replica gets its next message
     assert _say(cluster.url, paused, "hello? anyone?", "h1") == []
-    ticket = requests.get(f"{cluster.url}/agent/api/tickets/{reference}", auth=AGENT, timeout=30).json()["ticket"]
+    ticket = requests.get(f"{cluster.url}/agent/api/tickets/{paused_reference}", auth=AGENT, timeout=30).json()[
+        "ticket"
+    ]
     assert "hello? anyone?" in [line["text"] for line in ticket["transcript"]]
 
     cluster.restart(victim)
@@ -228,3 +244,12 @@ def test_one_conversations_messages_sent_to_both_replicas_at_once_are_handled_on
             turns[-1] += ":done"
     assert len(turns) == 16 and all(turn.endswith(":done") for turn in turns), turns  # no turn cut by another
     assert sorted(t.split(":")[0] for t in turns) == sorted([f"a{n}" for n in range(8)] + [f"b{n}" for n in range(8)])
+
+
+def test_one_conversations_flood_is_counted_by_both_replicas_together(cluster: Cluster) -> None:
+    """20 messages a minute per conversation (the default), counted in Redis: not 20 per replica."""
+    sender = f"flood-{uuid.uuid4().hex[:8]}"
+    replicas = [cluster.replica(port) for port in RASA_PORTS]
+    answers = [texts(replicas[n % 2].say("how do I cancel my subscription?", sender)) for n in range(21)]
+    assert all("cancel" in answer.lower() for answer in answers[:20])
+    assert "writing a little too fast" in answers[20], answers[20]

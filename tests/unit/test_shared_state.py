@@ -1,5 +1,5 @@
-"""What replicas share in Redis (the machine's, database 7): keys taken once (delivery and message ids) and the
-conversation lock; and the same keys in one process's memory when there is no Redis."""
+"""What replicas share in Redis (the machine's, database 7): keys taken once (delivery and message ids), the
+conversation lock and the rate limits; and the same keys in one process's memory when there is no Redis."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rasa.utils.endpoints import EndpointConfig
 from channels import lock_store
 from channels.lock_store import AtomicRedisLockStore
 from channels.shared_keys import SharedKeys
+from support.rate_limit import MemoryBuckets, RedisBuckets
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
@@ -100,3 +101,14 @@ def test_a_dead_replicas_lock_expires_and_the_conversation_goes_on(monkeypatch) 
             return time.monotonic() - started
 
     assert 0.5 < run(scenario()) < 3
+
+
+def test_two_replicas_count_one_conversations_messages_together() -> None:
+    first, second = RedisBuckets(REDIS_URL), RedisBuckets(REDIS_URL)
+    taken = [(first if n % 2 else second).take("conversation:c1", 20) for n in range(21)]
+    assert taken == [True] * 20 + [False]  # 20 a minute in all, not 20 per replica
+    assert MemoryBuckets().take("conversation:c1", 20)  # a process of its own would have let it through
+
+
+def test_a_redis_that_does_not_answer_lets_messages_through() -> None:
+    assert RedisBuckets("redis://127.0.0.1:1/0").take("conversation:c2", 1)  # answering matters more
