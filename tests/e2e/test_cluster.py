@@ -72,15 +72,16 @@ def _past_due_customers(cluster: Cluster, count: int) -> List[Tuple[str, str]]:
     return payers
 
 
-def _charges(cluster: Cluster, email: str) -> Tuple[int, int, str]:
-    """(sandbox charges, succeeded attempts, subscription status) of a customer's account."""
+def _charges(cluster: Cluster, email: str) -> Tuple[int, int, str, int]:
+    """(sandbox charges, succeeded attempts, subscription status, emails queued) of a customer's account."""
     with session_scope(engine_for(cluster.database_url)) as session:
         account = session.execute(select(m.User.account_id).where(m.User.email == email)).scalar_one()
         invoices = session.execute(select(m.Invoice.id).where(m.Invoice.account_id == account)).scalars().all()
-        keys = [f"invoice-{invoice}-attempt-%" for invoice in invoices]
         charges = sum(
-            session.execute(select(func.count()).where(m.SandboxCharge.idempotency_key.like(key))).scalar_one()
-            for key in keys
+            session.execute(
+                select(func.count()).where(m.SandboxCharge.idempotency_key.like(f"invoice-{invoice}-attempt-%"))
+            ).scalar_one()
+            for invoice in invoices
         )
         succeeded = session.execute(
             select(func.count())
@@ -88,7 +89,10 @@ def _charges(cluster: Cluster, email: str) -> Tuple[int, int, str]:
             .where(m.PaymentAttempt.invoice_id.in_(invoices), m.PaymentAttempt.outcome == "succeeded")
         ).scalar_one()
         status = session.execute(select(m.Subscription.status).where(m.Subscription.account_id == account)).scalar_one()
-    return charges, succeeded, str(status)
+        emails = session.execute(
+            select(func.count()).select_from(m.OutboxEmail).where(m.OutboxEmail.account_id == account)
+        ).scalar_one()
+    return charges, succeeded, str(status), emails
 
 
 def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(cluster: Cluster) -> None:
@@ -156,8 +160,8 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     for widget in widgets:
         widget.close()
 
-    # the payments: each charged once, whatever the customer's retry found
-    assert [_charges(cluster, email) for _, email in payers] == [(1, 1, "active")] * len(payers)
+    # the payments: each charged once and its receipt queued once, whatever the customer's retry found
+    assert [_charges(cluster, email) for _, email in payers] == [(1, 1, "active", 1)] * len(payers)  # one receipt
 
     # the same message sent again (a client that never saw the answer) is answered, not handled again
     again = _say(cluster.url, rest[0], REST_TURNS[1], "m1")
