@@ -39,26 +39,45 @@ ENDPOINTS=$RUN_DIR/endpoints.yml
 pids=()
 stop() {
   trap - INT TERM EXIT
+  touch "$RUN_DIR/stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for file in "$RUN_DIR"/*.pid; do [ -e "$file" ] && kill "$(cat "$file")" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
+rm -f "$RUN_DIR/stopping" "$RUN_DIR"/*.pid
 
+# A server that stops (a crash, a kill) is started again after a second, as an orchestrator would; its pid is in
+# $RUN_DIR/<name>.pid, its log goes on in logs/<name>.log.
+supervise() {
+  local name=$1
+  shift
+  while true; do
+    "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 &
+    echo $! >"$RUN_DIR/$name.pid"
+    local status=0
+    wait $! || status=$?
+    [ -e "$RUN_DIR/stopping" ] && return 0
+    echo "$(date '+%F %T') $name stopped (status $status); starting it again" | tee -a "$RUN_DIR/logs/$name.log" >&2
+    sleep 1
+  done
+}
+
+rm -f "$RUN_DIR"/logs/*.log
 rasa_servers="" action_servers=""
 for i in $(seq 0 $((ACTIONS - 1))); do
   port=$((ACTIONS_BASE + i))
-  .venv/bin/python -m actions.server --port "$port" >"$RUN_DIR/logs/actions-$port.log" 2>&1 &
+  supervise "actions-$port" .venv/bin/python -m actions.server --port "$port" &
   pids+=($!)
   action_servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'
 done
 for i in $(seq 0 $((REPLICAS - 1))); do
   port=$((RASA_BASE + i))
-  REFUSE_DB_ON_EVENT_LOOP=1 .venv/bin/rasa run --model "${MODEL:-models/assistant.tar.gz}" --interface 127.0.0.1 \
-    --port "$port" --enable-api --auth-token "$RASA_API_TOKEN" --credentials credentials.yml --endpoints "$ENDPOINTS" \
-    >"$RUN_DIR/logs/rasa-$port.log" 2>&1 &
+  supervise "rasa-$port" env REFUSE_DB_ON_EVENT_LOOP=1 .venv/bin/rasa run --model "${MODEL:-models/assistant.tar.gz}" \
+    --interface 127.0.0.1 --port "$port" --enable-api --auth-token "$RASA_API_TOKEN" --credentials credentials.yml \
+    --endpoints "$ENDPOINTS" &
   pids+=($!)
-  echo $! >"$RUN_DIR/rasa-$port.pid"
   rasa_servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'
 done
 
@@ -75,20 +94,21 @@ for _ in $(seq 1 300); do
   ready=0
   for i in $(seq 0 $((REPLICAS - 1))); do curl -fs "http://127.0.0.1:$((RASA_BASE + i))/" >/dev/null && ready=$((ready + 1)); done
   [ "$ready" -eq "$REPLICAS" ] && curl -fs "http://127.0.0.1:$PORT/" >/dev/null && break
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "A server stopped during start-up; see $RUN_DIR/logs/." >&2; exit 1; }
-  done
+  if ! kill -0 "${pids[-1]}" 2>/dev/null || grep -qs "starting it again" "$RUN_DIR"/logs/*.log; then
+    echo "A server stopped during start-up; see $RUN_DIR/logs/." >&2
+    exit 1
+  fi
   sleep 1
 done
 curl -fs "http://127.0.0.1:$PORT/" >/dev/null || { echo "The cluster did not start; see $RUN_DIR/logs/." >&2; exit 1; }
 cat <<INFO
 
 The cluster is ready: http://127.0.0.1:$PORT/ (chat demo /chat/, agent console /agent/), $REPLICAS Rasa servers
-(ports $RASA_BASE-$((RASA_BASE + REPLICAS - 1)), pids in $RUN_DIR/rasa-<port>.pid), $ACTIONS action servers behind
+(ports $RASA_BASE-$((RASA_BASE + REPLICAS - 1)), pids in $RUN_DIR/rasa-<port>.pid, started again if they stop),
+$ACTIONS action servers behind
 http://127.0.0.1:$ACTIONS_LB_PORT. PostgreSQL $DATABASE_URL, Redis $REDIS_URL, RabbitMQ queue assistant_events.
 HTTP API token: $RASA_API_TOKEN   Logs: $RUN_DIR/logs/
 Press Ctrl-C to stop.
 INFO
-wait -n "${pids[@]}" || true
-if [ "${KEEP_GOING:-}" = "1" ]; then wait; fi
-echo "A process of the cluster stopped; shutting down the rest." >&2
+wait -n "${pids[@]}" || true  # only nginx stops for good: the servers are started again
+echo "nginx stopped; shutting down the cluster." >&2
