@@ -3,7 +3,6 @@ is stored and streamed to the event broker exactly once, in order, on SQLite and
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any, Dict, List
 
@@ -16,6 +15,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from channels.tracker_store import LeanSQLTrackerStore
 from scripts.write_endpoints import tracker_store
+from tests.helpers.concurrency import run_coroutine
 
 
 class Collector(EventBroker):
@@ -52,7 +52,7 @@ def test_each_event_is_stored_and_streamed_once_in_order(database_url: str) -> N
             await store.save(tracker)  # saved with nothing new: nothing stored or streamed twice
         return await store.retrieve(sender)
 
-    stored = asyncio.run(conversation())
+    stored = run_coroutine(conversation())
     streamed = [(e["event"], e.get("text") or e.get("name")) for e in broker.events if e["sender_id"] == sender]
     kept = [(e.type_name, getattr(e, "text", None) or getattr(e, "action_name", None)) for e in stored.events]
     assert streamed[1:] == kept and len(kept) == 11, (streamed, kept)  # the session's events, from its start

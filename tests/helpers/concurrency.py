@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List, Tuple
 
 
@@ -30,3 +32,9 @@ def run_at_once(work: Callable[[int], Any], count: int) -> Tuple[List[Any], List
     for thread in threads:
         thread.join()
     return results, errors
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """asyncio.run on a thread of its own: another test may have left an event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

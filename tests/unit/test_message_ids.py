@@ -4,13 +4,12 @@ that arrives while the first is being handled waits for it instead of being hand
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from channels import message_ids
 from channels.message_ids import answer_in, once
+from tests.helpers.concurrency import run_coroutine as run
 
 EVENTS = [
     {"event": "action", "name": "action_listen"},
@@ -30,12 +29,6 @@ def test_the_answer_of_a_message_is_read_from_the_conversation() -> None:
     ]
     assert answer_in(EVENTS, "b", "rest-x") is None  # its turn is not over
     assert answer_in(EVENTS, "c", "rest-x") is None  # never seen
-
-
-def run(coroutine: Any) -> Any:
-    """On a thread of its own: another test may have left an event loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(autouse=True)

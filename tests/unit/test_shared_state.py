@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List
+from typing import List
 
 import pytest
 import redis
@@ -16,14 +15,9 @@ from channels import lock_store
 from channels.lock_store import AtomicRedisLockStore
 from channels.shared_keys import SharedKeys
 from support.rate_limit import MemoryBuckets, RedisBuckets
+from tests.helpers.concurrency import run_coroutine as run
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
-
-
-def run(coroutine: Any) -> Any:
-    """On a thread of its own: another test may have left an event loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(autouse=True)
