@@ -93,7 +93,7 @@ async def idle_widgets(url: str, count: int, rasa: List[ProcessTree], seconds: f
         "widgets": count,
         "connected": sum(1 for problem in opened if problem is None),
         "rss_mb_added": round(rss, 1),
-        "kb_per_widget": round(1024 * rss / max(1, count), 1),
+        "kb_per_widget": round(1024 * rss / max(1, sum(1 for problem in opened if problem is None)), 1),
         "cpu_share_of_a_core": round(cpu / seconds, 3),
     }
 

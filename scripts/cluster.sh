@@ -42,6 +42,13 @@ stop() {
   touch "$RUN_DIR/stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for file in "$RUN_DIR"/*.pid; do [ -e "$file" ] && kill "$(cat "$file")" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do  # the servers stop gracefully within 20 s, or are killed
+    running=0
+    for file in "$RUN_DIR"/*.pid; do [ -e "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null && running=1 || true; done
+    [ "$running" -eq 0 ] && break
+    sleep 0.5
+  done
+  for file in "$RUN_DIR"/*.pid; do [ -e "$file" ] && kill -9 "$(cat "$file")" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop EXIT
@@ -51,13 +58,15 @@ rm -f "$RUN_DIR/stopping" "$RUN_DIR"/*.pid
 # A server that stops (a crash, a kill) is started again after a second, as an orchestrator would; its pid is in
 # $RUN_DIR/<name>.pid, its log goes on in logs/<name>.log.
 supervise() {
-  local name=$1
+  local name=$1 child=""
   shift
+  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM  # stopped: its server with it
   while true; do
     "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 &
-    echo $! >"$RUN_DIR/$name.pid"
+    child=$!
+    echo "$child" >"$RUN_DIR/$name.pid"
     local status=0
-    wait $! || status=$?
+    wait "$child" || status=$?
     [ -e "$RUN_DIR/stopping" ] && return 0
     echo "$(date '+%F %T') $name stopped (status $status); starting it again" | tee -a "$RUN_DIR/logs/$name.log" >&2
     sleep 1
@@ -110,5 +119,5 @@ http://127.0.0.1:$ACTIONS_LB_PORT. PostgreSQL $DATABASE_URL, Redis $REDIS_URL, R
 HTTP API token: $RASA_API_TOKEN   Logs: $RUN_DIR/logs/
 Press Ctrl-C to stop.
 INFO
-wait -n "${pids[@]}" || true  # only nginx stops for good: the servers are started again
-echo "nginx stopped; shutting down the cluster." >&2
+wait -n "${pids[@]}" || true  # nginx, or a supervisor that was killed: the servers themselves are started again
+echo "A part of the cluster stopped for good; shutting down the rest." >&2

@@ -192,8 +192,11 @@ class ChatInput(InputChannel):
             message_id = data.get("message_id")
             message_id = message_id if isinstance(message_id, str) and CLIENT_ID.fullmatch(message_id) else None
 
+            output = ChatOutput(sio, "bot_uttered")
+            handled: List[bool] = []
+
             async def handle() -> List[Dict[str, Any]]:
-                output = ChatOutput(sio, "bot_uttered")
+                handled.append(True)
                 await on_new_message(
                     UserMessage(
                         cleaned, output, conversation, input_channel=self.name(), metadata=metadata,
@@ -205,10 +208,14 @@ class ChatInput(InputChannel):
             if message_id is None:
                 await handle()
                 return
-            try:  # a copy of a message already handled (a widget reconnected) is not handled again
-                await once(conversation, message_id, lambda: self._events(conversation), handle)
-            except TimeoutError:
+            try:  # a copy of a message already handled (a widget reconnected) is not handled again...
+                answer = await once(conversation, message_id, lambda: self._events(conversation), handle)
+            except TimeoutError:  # ...and one still in progress elsewhere answers the room when it is done
                 logger.warning("widget message %s of %s: still in progress elsewhere", message_id, conversation)
+                return
+            if not handled:  # its answer may have gone to a connection that died before the history showed it
+                for message in answer:
+                    await output.send_response(sid, message)  # this connection only: the others had it
 
         return bp
 

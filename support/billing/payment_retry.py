@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = (AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN)
 # A `pending` attempt this old lost its process between steps 1 and 3: it is reconciled like an unknown one.
 STALE_PENDING = timedelta(minutes=10)
+# A success this recent is the one a customer's yes handled again is about (its replica died before answering).
+JUST_PAID = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def start_attempt(
     if subscription.status != SubscriptionStatus.PAST_DUE or invoice is None:
         if subscription.status != SubscriptionStatus.ACTIVE:
             return RetryOutcome("not_past_due")
-        just_paid = _paid_since(session, user.account_id, now - STALE_PENDING)
+        just_paid = _paid_since(session, user.account_id, now - JUST_PAID)
         return RetryOutcome("already_paid", renewed_until=m.utc(subscription.current_period_end) if just_paid else None)
     attempts = (
         session.execute(select(m.PaymentAttempt).where(m.PaymentAttempt.invoice_id == invoice.id)).scalars().all()

@@ -27,7 +27,9 @@ def test_the_answer_of_a_message_is_read_from_the_conversation() -> None:
         {"recipient_id": "rest-x", "text": "Hello!"},
         {"recipient_id": "rest-x", "text": "Pick one", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
     ]
-    assert answer_in(EVENTS, "b", "rest-x") is None  # its turn is not over
+    # Rasa stores a turn when it ends: a stored message was handled, even one a paused conversation left unanswered
+    assert answer_in(EVENTS, "b", "rest-x") == [{"recipient_id": "rest-x", "text": "Sure"}]
+    assert answer_in(EVENTS[:6], "b", "rest-x") == []
     assert answer_in(EVENTS, "c", "rest-x") is None  # never seen
 
 
@@ -62,3 +64,26 @@ def test_two_copies_at_once_are_handled_once_and_both_get_the_answer() -> None:
     first, second = run(both())
     assert handled == [1] and first == second == [{"recipient_id": "rest-y", "text": "Hello!"}]
     assert run(once("rest-y", "m1", events_of, handle)) == first and handled == [1]  # a later retry too
+
+
+def test_a_copy_after_the_claim_expired_is_answered_from_the_conversation_not_handled_again(monkeypatch) -> None:
+    """The replica that handled the message died before it could answer: its claim expires, the copy finds the
+    message in the conversation. A message never seen is handled without reading the conversation."""
+    stored = [{"event": "user", "text": "hi", "message_id": "m2"}, {"event": "bot", "text": "Hello!"}]
+    reads, handled = [], []
+
+    async def events_of() -> list:
+        reads.append(1)
+        return stored
+
+    async def handle() -> list:
+        handled.append(1)
+        return []
+
+    monkeypatch.setattr(message_ids, "CLAIM_SECONDS", 0.05)
+    run(once("rest-z", "m1", events_of, handle))
+    assert (reads, handled) == ([], [1])  # first sighting: straight to handle()
+    message_ids._claims.clear()  # (the first claim, in memory, forgotten)
+    run(message_ids._keys().add("seen:6:rest-z:m2", 60))  # m2 was seen by a replica that died
+    assert run(once("rest-z", "m2", events_of, handle)) == [{"recipient_id": "rest-z", "text": "Hello!"}]
+    assert (reads, handled) == ([1], [1])

@@ -233,7 +233,7 @@
         var resend = unconfirmedAfter(data && data.messages);
         log.setAttribute("data-loaded", "true");               // lets tests and host pages know it is shown
         state.ready = true;
-        resend.forEach(function (m) { deliver(m.text, m.shownAs, m.id); });
+        resend.forEach(function (m) { deliver(m.text, m.shownAs, m.id, m.at); });
         state.pending.splice(0).forEach(function (m) { deliver(m[0], m[1]); });
       });
       socket.on("bot_uttered", function (data) {
@@ -246,6 +246,7 @@
         if (err && err.message === "invalid_token" && state.token) {
           state.token = null;                                   // go on as an anonymous visitor
           state.expired = true;
+          state.unconfirmed = [];                               // sent as the customer: never again as a guest
           window.dispatchEvent(new CustomEvent("supportchat:token-expired"));
           socket.connect();
         } else if (err && err.message === "invalid_token" && storedSession()) {
@@ -290,10 +291,10 @@
     }
     return true;
   }
-  function deliver(text, shownAs, id) {
+  function deliver(text, shownAs, id, at) {                     // id and at: a message sent again keeps its own
     id = id || newMessageId();
     state.unconfirmed = state.unconfirmed.slice(-(MAX_UNCONFIRMED - 1))
-      .concat([{ id: id, text: text, shownAs: shownAs, at: Date.now() }]);
+      .concat([{ id: id, text: text, shownAs: shownAs, at: at || Date.now() }]);
     state.socket.emit("user_uttered", { message: text, message_id: id });
     addMessage("user", shownAs || text);
     setTyping(true);
