@@ -61,10 +61,6 @@ class SharedKeys:
                 self._warn(error)
         self._add_here(key, seconds, only_new=False)
 
-    def clear_memory(self) -> None:
-        with self._lock:
-            self._memory.clear()
-
     def _name(self, key: str) -> str:
         return f"assistant:{self.namespace}:{key}"
 
