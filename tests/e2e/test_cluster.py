@@ -43,18 +43,23 @@ def cluster() -> Iterator[Cluster]:
         yield found
 
 
-def _say(url: str, sender: str, text: str, message_id: str, metadata: dict | None = None) -> list:
-    """A REST message with its client id, retried (same id) until a replica answers it."""
+def _say(
+    url: str, sender: str, text: str, message_id: str, metadata: dict | None = None, first: str | None = None
+) -> list:
+    """A REST message with its client id, retried (same id) until a replica answers it; the first try goes to
+    `first` when given (a replica itself), the retries to `url`."""
     body = {"sender": sender, "message": text, "message_id": message_id, "metadata": metadata or {}}
     deadline = time.monotonic() + 120
+    target = first or url
     while True:
         try:
-            response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=90)
+            response = requests.post(f"{target}/webhooks/rest/webhook", json=body, timeout=90)
             if response.status_code == 200:
                 return response.json()
         except requests.RequestException:
             pass
         assert time.monotonic() < deadline, f"{sender}/{message_id} never answered"
+        target = url
         time.sleep(0.5)
 
 
@@ -120,8 +125,14 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
     _wait(lambda: all(_user_ids(cluster, w.conversation) == ["w0"] and _turn_over(cluster, w) for w in widgets))
 
     with ThreadPoolExecutor(max_workers=len(rest) + len(payers)) as pool:
-        # the payments' yes reach the victim itself: their charges are under way (3 s at the bank) when it dies
-        paying = [pool.submit(_pay, cluster, cluster.replica(victim).url, *payer) for payer in payers]
+        # the payments' yes reach the victim itself: their charges are under way (3 s at the bank) when it dies;
+        # each is then sent again (same id) through nginx
+        paying = [
+            pool.submit(
+                _say, cluster.url, sender, "yes", "p1", {"token": issue_token(email)}, cluster.replica(victim).url
+            )
+            for sender, email in payers
+        ]
         time.sleep(1.0)
         victim_pid = cluster.pid(victim)
         os.kill(victim_pid, signal.SIGSTOP)
@@ -176,18 +187,6 @@ def test_a_replica_killed_under_load_loses_nothing_and_handles_nothing_twice(clu
 
     cluster.back(victim, victim_pid)
     assert texts(cluster.replica(victim).say("how do I cancel?", f"back-{uuid.uuid4().hex[:6]}"))  # takes traffic
-
-
-def _pay(cluster: Cluster, url: str, sender: str, email: str) -> list:
-    """The customer's yes, sent to `url`; when that replica dies, sent again (same id) through nginx."""
-    body = {"sender": sender, "message": "yes", "message_id": "p1", "metadata": {"token": issue_token(email)}}
-    try:
-        response = requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=90)
-        if response.status_code == 200:
-            return response.json()
-    except requests.RequestException:
-        pass
-    return _say(cluster.url, sender, "yes", "p1", {"token": issue_token(email)})
 
 
 def _turn_over(cluster: Cluster, widget: Widget) -> bool:
