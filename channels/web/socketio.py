@@ -214,8 +214,8 @@ class ChatInput(InputChannel):
                 logger.warning("widget message %s of %s: still in progress elsewhere", message_id, conversation)
                 return
             if not handled:  # its answer may have gone to a connection that died before the history showed it
-                for message in answer:
-                    await output.send_response(sid, message)  # this connection only: the others had it
+                for message in answer:  # to this connection only: the others had it
+                    await output.send_response(sid, {k: v for k, v in message.items() if k != "recipient_id"})
 
         return bp
 

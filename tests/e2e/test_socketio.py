@@ -88,3 +88,20 @@ def test_card_numbers_typed_in_the_widget_are_never_stored(assistant) -> None:
         conversation = chat.session["session_id"]
     stored = [e["text"] for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
     assert stored == ["my card [card number removed] cvv [security code removed] was refused"]
+
+
+def test_a_message_sent_again_with_its_id_is_answered_on_that_connection_not_handled_again(assistant) -> None:
+    """The widget sends again a message its history lacks (its first connection died before it saw the answer):
+    the copy gets the stored answer on its own connection, and the conversation holds the message once."""
+    token = issue_token("admin@acme.example")
+    question = "est-ce que mes crédits de téléphonie sont remboursés si je résilie ?"
+    with ChatClient(assistant, {"token": token, "locale": "fr-FR"}) as chat:
+        first = chat.send(question, message_id="resend-check-1")
+        conversation = chat.session["session_id"]
+    assert "téléphonie" in first
+    with ChatClient(assistant, {"token": issue_token("admin@acme.example"), "locale": "fr-FR"}) as again:
+        again.emit({"message": question, "message_id": "resend-check-1"})
+        copy = again.receive(count=first.count("\n") + 1, wait=30)
+    assert copy == first
+    ids = [e.get("message_id") for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
+    assert ids.count("resend-check-1") == 1
